@@ -1,0 +1,45 @@
+# rapportkit — the two commands that set everything up on a fresh machine:
+#   make run    create .venv, install, make the demo database if absent, open JupyterLab
+#   make test   install the test extras and run every test (unit, notebooks, browser)
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+DB     ?= data/rapportkit.db
+PORT   ?= 8888
+PYTEST ?= $(BIN)/python -m pytest
+
+.PHONY: run test install dashboard bench stress check lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
+	touch $@
+
+install: $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(BIN)/rapportkit demo --db $(DB) --if-empty
+	$(BIN)/rapportkit lab --db $(DB) --port $(PORT)
+
+test: $(VENV)/.installed-test
+	$(PYTEST) -q -m "not slow"
+
+stress: $(VENV)/.installed-test
+	$(PYTEST) -q -m slow -s
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m bench
+
+check: $(VENV)/.installed
+	$(BIN)/rapportkit check --db $(DB)
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,0 +1,218 @@
+"""The ``rapportkit`` command.
+
+Every subcommand takes ``--db PATH`` (default: ``$RAPPORTKIT_DB``, else
+``data/rapportkit.db``). Mistakes a user can make print one clear message and exit 2;
+``check`` exits 1 when the database does not verify.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import RapportkitError
+
+__all__ = ["main"]
+
+_DESCRIPTION = """\
+rapportkit: supervision workbooks for peer-support programmes.
+
+A peer specialist and their supervisor rate the same session against nine
+rapport-building practices, compare, agree, set goals and sign the record;
+trends and calibration follow over months.
+
+Start here:
+  rapportkit demo            make a database with a fictional demo team
+  rapportkit lab             open the workbooks in JupyterLab (on this computer only)
+  rapportkit check           verify the database and its audit trail
+"""
+
+_EPILOG = """\
+The database is data/rapportkit.db unless you set RAPPORTKIT_DB or pass --db.
+Use your own rubric with RAPPORTKIT_RUBRIC=path/to/rubric.toml or --rubric.
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", metavar="PATH", help="the database file (default: $RAPPORTKIT_DB or data/rapportkit.db)")
+    common.add_argument("--rubric", metavar="FILE", help="a rubric TOML file (default: $RAPPORTKIT_RUBRIC or the built-in one)")
+
+    parser = argparse.ArgumentParser(
+        prog="rapportkit", description=_DESCRIPTION, epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"rapportkit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser("init", parents=[common], help="create an empty database (or migrate an older one)")
+
+    demo = sub.add_parser("demo", parents=[common], help="add the fictional demo team to a database")
+    demo.add_argument("--specialists", type=int, default=8, help="team size (default 8)")
+    demo.add_argument("--months", type=int, default=18, help="months of history (default 18)")
+    demo.add_argument("--reviews-per-month", default="1-3", metavar="MIN-MAX",
+                      help="reviews per specialist per month (default 1-3)")
+    demo.add_argument("--seed", type=int, default=2024, help="the same seed gives the same team")
+    demo.add_argument("--if-empty", action="store_true", help="do nothing if the database already has people")
+
+    imp = sub.add_parser("import", parents=[common], help="import reviews from a .csv or .json export (all or nothing)")
+    imp.add_argument("file", help="the file to import")
+
+    exp = sub.add_parser("export", parents=[common], help="export every review to .csv or .json")
+    exp.add_argument("--out", required=True, metavar="FILE", help="FILE.csv or FILE.json")
+    exp.add_argument("--specialist", metavar="ID", help="only this specialist's reviews")
+
+    bak = sub.add_parser("backup", parents=[common], help="copy the database safely, even while it is in use")
+    bak.add_argument("--out", metavar="FILE", help="where to write the copy (default: backups/rapportkit-<time>.db)")
+
+    sub.add_parser("check", parents=[common], help="verify the file, the audit chain and every record; exit 1 on problems")
+
+    lab = sub.add_parser("lab", parents=[common], help="open the workbooks in JupyterLab on 127.0.0.1")
+    lab.add_argument("--port", type=int, default=8888)
+    lab.add_argument("--workbooks", default=None, metavar="DIR", help="folder of notebooks (default: ./workbooks)")
+    lab.add_argument("--no-browser", action="store_true", help="do not open a browser window")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    if getattr(args, "rubric", None):
+        os.environ["RAPPORTKIT_RUBRIC"] = str(Path(args.rubric).resolve())
+    if getattr(args, "db", None):
+        os.environ["RAPPORTKIT_DB"] = str(Path(args.db).resolve())
+    try:
+        return _COMMANDS[args.command](args)
+    except RapportkitError as exc:
+        print(f"rapportkit {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _store(args, **kwargs):
+    from .store import Store
+
+    return Store(args.db, **kwargs)
+
+
+def _init(args) -> int:
+    with _store(args) as store:
+        backup = getattr(store, "migration_backup", None)
+        print(f"database ready: {store.path}" + (f" (backup of the older schema: {backup})" if backup else ""))
+    return 0
+
+
+def _demo(args) -> int:
+    from .demo import load_demo
+
+    try:
+        low, high = (int(x) for x in args.reviews_per_month.split("-"))
+        assert 0 < low <= high <= 20
+    except (ValueError, AssertionError):
+        print("rapportkit demo: --reviews-per-month must look like 1-3 (from 1 to 20)", file=sys.stderr)
+        return 2
+    with _store(args, actor="demo") as store:
+        if args.if_empty and store.counts()["people"]:
+            print(f"{store.path} already has a team; left as it is")
+            return 0
+        team = load_demo(store, seed=args.seed, specialists=args.specialists, months=args.months,
+                         reviews_per_month=(low, high))
+        print(f"demo team written to {store.path}: {len(team.people)} people, {len(team.reviews)} reviews")
+    return 0
+
+
+def _import(args) -> int:
+    from .transfer import import_file
+
+    with _store(args) as store:
+        changed = import_file(store, args.file)
+        print(f"imported {args.file} into {store.path}: {changed} record(s) added or changed")
+    return 0
+
+
+def _export(args) -> int:
+    from .transfer import export_csv, export_json
+
+    out = Path(args.out)
+    writer = {".csv": export_csv, ".json": export_json}.get(out.suffix.lower())
+    if writer is None:
+        print("rapportkit export: --out must end in .csv or .json", file=sys.stderr)
+        return 2
+    with _store(args, readonly=True) as store:
+        n = writer(store, out, specialist=args.specialist)
+    print(f"wrote {out} ({n} {'rows' if out.suffix.lower() == '.csv' else 'reviews'})")
+    return 0
+
+
+def _backup(args) -> int:
+    import datetime as dt
+
+    with _store(args, readonly=True) as store:
+        out = Path(args.out) if args.out else store.path.parent / "backups" / (
+            f"rapportkit-{dt.datetime.now():%Y%m%d-%H%M%S}.db")
+        store.backup(out)
+    from .store import Store
+
+    with Store(out, readonly=True) as copy:
+        problems = copy.check()
+    if problems:
+        print(f"rapportkit backup: the copy at {out} did not verify:\n  " + "\n  ".join(problems), file=sys.stderr)
+        return 1
+    print(f"backup written and verified: {out}")
+    return 0
+
+
+def _check(args) -> int:
+    with _store(args) as store:
+        problems = store.check()
+        counts = store.counts()
+    summary = ", ".join(f"{n} {k}" for k, n in counts.items())
+    if problems:
+        print(f"{store.path}: {len(problems)} problem(s) ({summary}):")
+        for p in problems:
+            print(f"  - {p}")
+        return 1
+    print(f"{store.path}: ok ({summary}; audit chain intact)")
+    return 0
+
+
+def _lab(args) -> int:
+    workbooks = Path(args.workbooks) if args.workbooks else Path.cwd() / "workbooks"
+    if not workbooks.is_dir():
+        print(f"rapportkit lab: no workbooks folder at {workbooks}; pass --workbooks DIR", file=sys.stderr)
+        return 2
+    with _store(args) as store:  # create or migrate before anyone opens a notebook
+        os.environ["RAPPORTKIT_DB"] = str(store.path.resolve())
+    exe = shutil.which("jupyter-lab") or shutil.which("jupyter")
+    if exe is None:
+        print("rapportkit lab: JupyterLab is not installed here (pip install jupyterlab)", file=sys.stderr)
+        return 2
+    cmd = [exe] + ([] if exe.endswith("jupyter-lab") else ["lab"]) + [
+        "--ip=127.0.0.1", f"--port={args.port}", f"--ServerApp.root_dir={workbooks}",
+    ]
+    if args.no_browser:
+        cmd.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--allow-root")
+    print(f"JupyterLab on http://127.0.0.1:{args.port}/ with {os.environ['RAPPORTKIT_DB']}")
+    return subprocess.call(cmd)
+
+
+_COMMANDS = {
+    "init": _init, "demo": _demo, "import": _import, "export": _export,
+    "backup": _backup, "check": _check, "lab": _lab,
+}
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

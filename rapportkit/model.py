@@ -1,0 +1,651 @@
+"""The domain: people, sessions, ratings, goals and the supervision review.
+
+Every record is a frozen dataclass; a change is a new value (``dataclasses.replace``
+or one of the review steps below). Values are validated where they are made, so a
+record that exists is a record that may be stored.
+
+The review's life is a state machine::
+
+    draft ──reveal──► revealed ──agree──► agreed ──sign×2──► signed
+                                                               │ amend(reason)
+                                             signed ◄──sign×2── amended (revision + 1)
+
+- ``draft``: self and supervisor ratings are being entered (blind).
+- ``revealed``: both ratings are complete and shown side by side; the consensus is
+  being agreed.
+- ``agreed``: every practice has a consensus score (or "not observed"); traps and goals
+  are set; both people may sign.
+- ``signed``: both signatures are present. A signed review never changes in place.
+- ``amended``: a new revision of a signed review, opened with a reason; it is edited
+  and signed again. The earlier revision stays as it was.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+import uuid
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+from .errors import ReviewStateError, ValidationError
+from .rubric import Rubric
+
+__all__ = [
+    "PersonRole",
+    "Modality",
+    "Source",
+    "RaterRole",
+    "ReviewStatus",
+    "GoalStatus",
+    "Person",
+    "Session",
+    "Rating",
+    "Goal",
+    "GoalUpdate",
+    "Review",
+    "new_id",
+    "new_review",
+    "with_rating",
+    "reveal",
+    "agree",
+    "with_details",
+    "sign",
+    "amend",
+    "agreement_agenda",
+    "LIMITS",
+    "to_plain",
+]
+
+#: Longest accepted free text, in characters, per field.
+LIMITS = MappingProxyType(
+    {"note": 1000, "goal_text": 300, "actions": 1000, "reason": 500, "display_name": 80}
+)
+MAX_GOALS = 3
+
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_CODE = re.compile(r"(?=[A-Za-z-]*\d)[A-Za-z0-9-]{2,16}")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class PersonRole(StrEnum):
+    SPECIALIST = "specialist"
+    SUPERVISOR = "supervisor"
+    LEAD = "lead"
+
+
+class Modality(StrEnum):
+    IN_PERSON = "in_person"
+    PHONE = "phone"
+    VIDEO = "video"
+    TEXT = "text"
+
+
+class Source(StrEnum):
+    OBSERVED = "observed"
+    RECORDING = "recording"
+    SELF_REPORT = "self_report"
+    ROLE_PLAY = "role_play"
+
+
+class RaterRole(StrEnum):
+    SELF = "self"
+    SUPERVISOR = "supervisor"
+    CONSENSUS = "consensus"
+
+
+class ReviewStatus(StrEnum):
+    DRAFT = "draft"
+    REVEALED = "revealed"
+    AGREED = "agreed"
+    SIGNED = "signed"
+    AMENDED = "amended"
+
+
+class GoalStatus(StrEnum):
+    OPEN = "open"
+    MET = "met"
+    CARRIED = "carried"
+    DROPPED = "dropped"
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _enum(cls: type[StrEnum], value: Any, name: str) -> Any:
+    try:
+        return cls(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in cls)
+        raise ValidationError(f"'{name}' must be one of {allowed} (got {value!r})") from None
+
+
+def check_id(value: Any, name: str) -> str:
+    """Return ``value`` if it is a usable identifier, else raise ValidationError."""
+    if not isinstance(value, str) or not _ID.fullmatch(value):
+        raise ValidationError(
+            f"'{name}' must be 1–64 letters, digits, '.', '_' or '-' (got {value!r})"
+        )
+    return value
+
+
+def check_text(value: Any, name: str, limit: str, *, required: bool = False) -> str:
+    """Return ``value`` stripped if it is acceptable free text, else raise ValidationError."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ValidationError(f"'{name}' must be text (got {type(value).__name__})")
+    value = value.strip()
+    most = LIMITS[limit]
+    if len(value) > most:
+        raise ValidationError(
+            f"'{name}' is {len(value):,} characters; keep it to {most:,} or fewer"
+        )
+    if _CONTROL.search(value):
+        raise ValidationError(f"'{name}' contains control characters; remove them")
+    if required and not value:
+        raise ValidationError(f"'{name}' must not be empty")
+    return value
+
+
+def _check_date(value: Any, name: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValidationError(f"'{name}' must be a date like 2026-03-14 (got {value!r})") from None
+    if not isinstance(value, dt.date):
+        raise ValidationError(f"'{name}' must be a date (got {value!r})")
+    if not dt.date(2000, 1, 1) <= value <= dt.date(2100, 12, 31):
+        raise ValidationError(f"'{name}' must be between 2000 and 2100 (got {value.isoformat()})")
+    return value
+
+
+def _check_score(value: Any, practice: str, role: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 4:
+        raise ValidationError(
+            f"'score' must be 1–4 or None for not observed (got {value!r}) "
+            f"for practice {practice!r} in the {role} rating"
+        )
+    return value
+
+
+def new_id(prefix: str) -> str:
+    """A fresh random identifier such as ``rv-3f9a1c2b7d4e``."""
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclasses.dataclass(frozen=True)
+class Person:
+    """Someone who uses rapportkit, known by a pseudonymous id and a display name."""
+
+    id: str
+    display_name: str
+    role: PersonRole
+    supervisor_id: str | None = None
+    active: bool = True
+
+    def __post_init__(self) -> None:
+        check_id(self.id, "id")
+        object.__setattr__(
+            self, "display_name", check_text(self.display_name, "display_name", "display_name", required=True)
+        )
+        object.__setattr__(self, "role", _enum(PersonRole, self.role, "role"))
+        if self.supervisor_id is not None:
+            check_id(self.supervisor_id, "supervisor_id")
+
+
+@dataclasses.dataclass(frozen=True)
+class Session:
+    """The peer-support encounter under review.
+
+    ``code`` is an optional opaque reference (letters, digits and dashes with at least
+    one digit, such as ``S-0142``) that lets the specialist find the session in their
+    own records. It must never be a client's name; no client identifier is stored.
+    """
+
+    id: str
+    specialist_id: str
+    date: dt.date
+    modality: Modality
+    duration_min: int
+    source: Source
+    code: str | None = None
+
+    def __post_init__(self) -> None:
+        check_id(self.id, "session id")
+        check_id(self.specialist_id, "specialist_id")
+        object.__setattr__(self, "date", _check_date(self.date, "session date"))
+        object.__setattr__(self, "modality", _enum(Modality, self.modality, "modality"))
+        object.__setattr__(self, "source", _enum(Source, self.source, "source"))
+        d = self.duration_min
+        if isinstance(d, bool) or not isinstance(d, int) or not 5 <= d <= 480:
+            raise ValidationError(f"'duration_min' must be whole minutes from 5 to 480 (got {d!r})")
+        if self.code in ("", None):
+            object.__setattr__(self, "code", None)
+        elif not isinstance(self.code, str) or not _CODE.fullmatch(self.code):
+            raise ValidationError(
+                f"'code' must be an opaque reference such as S-0142 (2–16 letters, digits or "
+                f"dashes, at least one digit), never a client's name (got {self.code!r})"
+            )
+
+
+@dataclasses.dataclass(frozen=True)
+class Rating:
+    """One rater's scores and evidence notes for one session.
+
+    ``scores`` maps practice id to 1–4, or to ``None`` for "not observed"; a practice
+    absent from ``scores`` has not been rated yet. ``notes`` maps practice id to a short
+    evidence note (for the consensus: the rationale where someone moved).
+    """
+
+    rater_id: str
+    role: RaterRole
+    scores: Mapping[str, int | None]
+    notes: Mapping[str, str]
+    rubric_id: str
+    rubric_version: str
+
+    def __post_init__(self) -> None:
+        check_id(self.rater_id, "rater_id")
+        role = _enum(RaterRole, self.role, "role")
+        object.__setattr__(self, "role", role)
+        if not isinstance(self.scores, Mapping) or not isinstance(self.notes, Mapping):
+            raise ValidationError("'scores' and 'notes' must be mappings of practice id to value")
+        scores = {check_id(p, "practice"): _check_score(s, p, role.value) for p, s in self.scores.items()}
+        notes = {}
+        for p, n in self.notes.items():
+            text = check_text(n, f"note for {p}", "note")
+            if text:
+                notes[check_id(p, "practice")] = text
+        object.__setattr__(self, "scores", MappingProxyType(dict(sorted(scores.items()))))
+        object.__setattr__(self, "notes", MappingProxyType(dict(sorted(notes.items()))))
+
+    @classmethod
+    def empty(cls, rater_id: str, role: RaterRole | str, rubric: Rubric) -> "Rating":
+        """A rating with nothing scored yet, made against ``rubric``."""
+        return cls(rater_id, role, {}, {}, rubric.id, rubric.version)
+
+    def with_score(self, practice: str, score: int | None, note: str | None = None) -> "Rating":
+        """A copy with one practice scored (and its note replaced when given)."""
+        notes = dict(self.notes)
+        if note is not None:
+            notes[practice] = note
+        return dataclasses.replace(self, scores={**self.scores, practice: score}, notes=notes)
+
+    def missing(self, rubric: Rubric) -> list[str]:
+        """Practice ids of ``rubric`` that have no score and no "not observed" mark."""
+        return [p for p in rubric.practice_ids if p not in self.scores]
+
+    def check(self, rubric: Rubric) -> None:
+        """Raise ValidationError if the rating names a practice the rubric lacks."""
+        unknown = sorted((set(self.scores) | set(self.notes)) - set(rubric.practice_ids))
+        if unknown:
+            raise ValidationError(
+                f"'practice' must be one of {', '.join(rubric.practice_ids)}, not {unknown[0]!r}"
+            )
+        if (self.rubric_id, self.rubric_version) != (rubric.id, rubric.version):
+            raise ValidationError(
+                f"rating was made with rubric {self.rubric_id} {self.rubric_version}, "
+                f"but this review uses {rubric.id} {rubric.version}"
+            )
+
+
+@dataclasses.dataclass(frozen=True)
+class Goal:
+    """A development goal agreed in a review, tied to one practice."""
+
+    id: str
+    practice_id: str
+    text: str
+    actions: str
+    follow_up: dt.date
+    target: int = 3
+
+    def __post_init__(self) -> None:
+        check_id(self.id, "goal id")
+        check_id(self.practice_id, "goal practice")
+        object.__setattr__(self, "text", check_text(self.text, "goal text", "goal_text", required=True))
+        object.__setattr__(self, "actions", check_text(self.actions, "goal actions", "actions"))
+        object.__setattr__(self, "follow_up", _check_date(self.follow_up, "follow-up date"))
+        if self.target not in (1, 2, 3, 4):
+            raise ValidationError(f"'target' must be 1–4 (got {self.target!r})")
+
+
+@dataclasses.dataclass(frozen=True)
+class GoalUpdate:
+    """A later review's verdict on an earlier goal."""
+
+    goal_id: str
+    status: GoalStatus
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        check_id(self.goal_id, "goal id")
+        object.__setattr__(self, "status", _enum(GoalStatus, self.status, "goal status"))
+        object.__setattr__(self, "note", check_text(self.note, "goal update note", "note"))
+
+
+@dataclasses.dataclass(frozen=True)
+class Review:
+    """A supervision review of one session: ratings, consensus, traps, goals, signatures."""
+
+    id: str
+    revision: int
+    session: Session
+    supervisor_id: str
+    review_date: dt.date
+    rubric_id: str
+    rubric_version: str
+    status: ReviewStatus = ReviewStatus.DRAFT
+    self_rating: Rating | None = None
+    supervisor_rating: Rating | None = None
+    consensus: Rating | None = None
+    traps: frozenset[str] = frozenset()
+    goals: tuple[Goal, ...] = ()
+    goal_updates: tuple[GoalUpdate, ...] = ()
+    specialist_signed_at: dt.datetime | None = None
+    supervisor_signed_at: dt.datetime | None = None
+    amend_reason: str | None = None
+
+    def __post_init__(self) -> None:
+        check_id(self.id, "review id")
+        check_id(self.supervisor_id, "supervisor_id")
+        if not isinstance(self.revision, int) or self.revision < 1:
+            raise ValidationError(f"'revision' must be a whole number from 1 (got {self.revision!r})")
+        object.__setattr__(self, "status", _enum(ReviewStatus, self.status, "status"))
+        object.__setattr__(self, "review_date", _check_date(self.review_date, "review date"))
+        object.__setattr__(self, "traps", frozenset(self.traps))
+        object.__setattr__(self, "goals", tuple(self.goals))
+        object.__setattr__(self, "goal_updates", tuple(self.goal_updates))
+        for slot, role in (
+            ("self_rating", RaterRole.SELF),
+            ("supervisor_rating", RaterRole.SUPERVISOR),
+            ("consensus", RaterRole.CONSENSUS),
+        ):
+            rating = getattr(self, slot)
+            if rating is not None and rating.role != role:
+                raise ValidationError(f"'{slot}' must be a {role.value} rating (got {rating.role.value})")
+        if len(self.goals) > MAX_GOALS:
+            raise ValidationError(f"a review sets at most {MAX_GOALS} goals (got {len(self.goals)})")
+        ids = [g.id for g in self.goals]
+        if len(set(ids)) != len(ids):
+            raise ValidationError("goal ids must be unique within a review")
+
+    @property
+    def specialist_id(self) -> str:
+        return self.session.specialist_id
+
+    def rating(self, role: RaterRole | str) -> Rating | None:
+        """The self, supervisor or consensus rating."""
+        role = _enum(RaterRole, role, "role")
+        return {
+            RaterRole.SELF: self.self_rating,
+            RaterRole.SUPERVISOR: self.supervisor_rating,
+            RaterRole.CONSENSUS: self.consensus,
+        }[role]
+
+    def check(self, rubric: Rubric) -> None:
+        """Raise ValidationError unless every practice, trap and goal exists in ``rubric``."""
+        if (self.rubric_id, self.rubric_version) != (rubric.id, rubric.version):
+            raise ValidationError(
+                f"review {self.id} uses rubric {self.rubric_id} {self.rubric_version}, "
+                f"not {rubric.id} {rubric.version}"
+            )
+        for rating in (self.self_rating, self.supervisor_rating, self.consensus):
+            if rating is not None:
+                rating.check(rubric)
+        for trap in sorted(self.traps):
+            if trap not in rubric.trap_ids:
+                raise ValidationError(f"'trap' must be one of {', '.join(rubric.trap_ids)}, not {trap!r}")
+        for goal in self.goals:
+            if goal.practice_id not in rubric.practice_ids:
+                raise ValidationError(
+                    f"goal practice must be one of {', '.join(rubric.practice_ids)}, not {goal.practice_id!r}"
+                )
+
+    # ----------------------------------------------------------------- serialising
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict; :meth:`from_dict` reads it back to an equal Review."""
+        return to_plain(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Review":
+        try:
+            d = dict(data)
+            d["session"] = Session(**d["session"])
+            for slot in ("self_rating", "supervisor_rating", "consensus"):
+                if d.get(slot) is not None:
+                    d[slot] = Rating(**d[slot])
+            d["goals"] = tuple(Goal(**g) for g in d.get("goals", ()))
+            d["goal_updates"] = tuple(GoalUpdate(**g) for g in d.get("goal_updates", ()))
+            d["traps"] = frozenset(d.get("traps", ()))
+            for key in ("specialist_signed_at", "supervisor_signed_at"):
+                if d.get(key):
+                    d[key] = dt.datetime.fromisoformat(d[key])
+            return cls(**d)
+        except (TypeError, KeyError) as exc:
+            raise ValidationError(f"not a review record: {exc}") from None
+
+
+def to_plain(value: Any) -> Any:
+    """A record (or anything in one) as plain JSON-ready values."""
+    if dataclasses.is_dataclass(value):
+        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return {k: to_plain(v) for k, v in value.items()}
+    if isinstance(value, (frozenset, set)):
+        return sorted(value)
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v) for v in value]
+    return value
+
+
+# --------------------------------------------------------------------------- the steps
+
+
+def _editable(review: Review, *allowed: ReviewStatus) -> None:
+    if review.status is ReviewStatus.SIGNED:
+        raise ReviewStateError(
+            f"review {review.id} (revision {review.revision}) is signed and cannot be changed; "
+            "amend it with a reason to open a new revision"
+        )
+    if review.status not in allowed:
+        names = " or ".join(s.value for s in allowed)
+        raise ReviewStateError(f"review {review.id} is {review.status.value}; this step needs it {names}")
+
+
+def _unsigned(review: Review, **changes: Any) -> Review:
+    """Apply content changes; any signature already given no longer covers the content."""
+    return dataclasses.replace(review, specialist_signed_at=None, supervisor_signed_at=None, **changes)
+
+
+def new_review(
+    session: Session,
+    supervisor_id: str,
+    rubric: Rubric,
+    review_date: dt.date | None = None,
+    review_id: str | None = None,
+) -> Review:
+    """Open a draft review of ``session`` with ``supervisor_id``."""
+    return Review(
+        id=review_id or new_id("rv"),
+        revision=1,
+        session=session,
+        supervisor_id=supervisor_id,
+        review_date=review_date or dt.date.today(),
+        rubric_id=rubric.id,
+        rubric_version=rubric.version,
+    )
+
+
+def with_rating(review: Review, rating: Rating, rubric: Rubric) -> Review:
+    """Put a self or supervisor rating (blind; only while draft) or a consensus into ``review``."""
+    rating.check(rubric)
+    if rating.role is RaterRole.CONSENSUS:
+        _editable(review, ReviewStatus.REVEALED, ReviewStatus.AGREED, ReviewStatus.AMENDED)
+        status = review.status
+        if status is ReviewStatus.AGREED and rating.missing(rubric):
+            status = ReviewStatus.REVEALED
+        return _unsigned(review, consensus=rating, status=status)
+    _editable(review, ReviewStatus.DRAFT)
+    if rating.role is RaterRole.SELF:
+        if rating.rater_id != review.specialist_id:
+            raise ValidationError(
+                f"the self rating must be by the specialist {review.specialist_id} (got {rating.rater_id})"
+            )
+        return dataclasses.replace(review, self_rating=rating)
+    return dataclasses.replace(review, supervisor_rating=rating)
+
+
+def reveal(review: Review, rubric: Rubric) -> Review:
+    """Show both ratings side by side; both must be complete."""
+    _editable(review, ReviewStatus.DRAFT)
+    for slot, who in (("self_rating", "self"), ("supervisor_rating", "supervisor")):
+        rating = getattr(review, slot)
+        if rating is None:
+            raise ReviewStateError(f"the {who} rating is not entered yet; both are needed to reveal")
+        missing = rating.missing(rubric)
+        if missing:
+            raise ReviewStateError(
+                f"the {who} rating has no score for {', '.join(missing)}; "
+                "score each practice or mark it not observed"
+            )
+    return dataclasses.replace(review, status=ReviewStatus.REVEALED)
+
+
+def agreement_agenda(review: Review, rubric: Rubric) -> list[str]:
+    """Practice ids where self and supervisor differ by 2 or more (the discussion agenda)."""
+    a, b = review.self_rating, review.supervisor_rating
+    if a is None or b is None:
+        return []
+    agenda = []
+    for p in rubric.practice_ids:
+        x, y = a.scores.get(p), b.scores.get(p)
+        if x is not None and y is not None and abs(x - y) >= 2:
+            agenda.append(p)
+    return agenda
+
+
+def agree(review: Review, consensus: Rating, rubric: Rubric) -> Review:
+    """Record the consensus; every practice needs a score or "not observed".
+
+    Where the self and supervisor scores differed, the consensus needs a short rationale
+    (its note for that practice), so the record says why someone moved.
+    """
+    _editable(review, ReviewStatus.REVEALED, ReviewStatus.AGREED, ReviewStatus.AMENDED)
+    if consensus.role is not RaterRole.CONSENSUS:
+        raise ValidationError("agree() takes the consensus rating")
+    consensus.check(rubric)
+    missing = consensus.missing(rubric)
+    if missing:
+        raise ReviewStateError(
+            f"the consensus has no score for {', '.join(missing)}; "
+            "score each practice or mark it not observed"
+        )
+    if review.self_rating is not None and review.supervisor_rating is not None:
+        need = [
+            p
+            for p in rubric.practice_ids
+            if review.self_rating.scores.get(p) != review.supervisor_rating.scores.get(p)
+            and not consensus.notes.get(p)
+        ]
+        if need:
+            raise ReviewStateError(
+                f"add a short rationale for {', '.join(need)}: the two ratings differed there"
+            )
+    status = ReviewStatus.AMENDED if review.status is ReviewStatus.AMENDED else ReviewStatus.AGREED
+    return _unsigned(review, consensus=consensus, status=status)
+
+
+def with_details(
+    review: Review,
+    rubric: Rubric,
+    *,
+    traps: Iterable[str] | None = None,
+    goals: Iterable[Goal] | None = None,
+    goal_updates: Iterable[GoalUpdate] | None = None,
+) -> Review:
+    """Set the traps observed, the new goals and the verdicts on earlier goals."""
+    _editable(
+        review, ReviewStatus.DRAFT, ReviewStatus.REVEALED, ReviewStatus.AGREED, ReviewStatus.AMENDED
+    )
+    changes: dict[str, Any] = {}
+    if traps is not None:
+        changes["traps"] = frozenset(traps)
+    if goals is not None:
+        changes["goals"] = tuple(goals)
+    if goal_updates is not None:
+        changes["goal_updates"] = tuple(goal_updates)
+    updated = _unsigned(review, **changes)
+    updated.check(rubric)
+    return updated
+
+
+def sign(review: Review, role: PersonRole | str, at: dt.datetime | None = None) -> Review:
+    """Add the specialist's or the supervisor's signature; with both, the review is signed."""
+    role = _enum(PersonRole, role, "signer role")
+    _editable(review, ReviewStatus.AGREED, ReviewStatus.AMENDED)
+    if review.consensus is None:
+        raise ReviewStateError("agree the consensus before signing")
+    if review.status is ReviewStatus.AMENDED and not review.amend_reason:
+        raise ReviewStateError("an amendment needs a reason before it is signed")
+    # with_rating() can replace the consensus after agree(); hold it to agree()'s rules
+    # (every practice the two ratings cover is scored; a rationale where they differed)
+    blind = [r for r in (review.self_rating, review.supervisor_rating) if r is not None]
+    covered = sorted(set().union(*(r.scores for r in blind)))
+    missing = [p for p in covered if p not in review.consensus.scores]
+    if missing:
+        raise ReviewStateError(
+            f"the consensus has no score for {', '.join(missing)}; agree the consensus before signing"
+        )
+    if len(blind) == 2:
+        need = [p for p in covered
+                if blind[0].scores.get(p) != blind[1].scores.get(p) and not review.consensus.notes.get(p)]
+        if need:
+            raise ReviewStateError(
+                f"add a short rationale for {', '.join(need)} to the consensus before signing: "
+                "the two ratings differed there"
+            )
+    at = at or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    if role is PersonRole.SPECIALIST:
+        review = dataclasses.replace(review, specialist_signed_at=at)
+    elif role is PersonRole.SUPERVISOR:
+        review = dataclasses.replace(review, supervisor_signed_at=at)
+    else:
+        raise ReviewStateError("a review is signed by its specialist and its supervisor")
+    if review.specialist_signed_at and review.supervisor_signed_at:
+        review = dataclasses.replace(review, status=ReviewStatus.SIGNED)
+    return review
+
+
+def amend(review: Review, reason: str) -> Review:
+    """Open a new revision of a signed review; the signed revision is kept unchanged."""
+    if review.status is not ReviewStatus.SIGNED:
+        raise ReviewStateError(
+            f"only a signed review is amended; review {review.id} is {review.status.value} and can be edited"
+        )
+    reason = check_text(reason, "reason", "reason", required=True)
+    return dataclasses.replace(
+        review,
+        revision=review.revision + 1,
+        status=ReviewStatus.AMENDED,
+        specialist_signed_at=None,
+        supervisor_signed_at=None,
+        amend_reason=reason,
+    )

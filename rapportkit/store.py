@@ -1,0 +1,542 @@
+"""The record store: every SQL statement about people, sessions and reviews lives here.
+
+Guarantees (each has a test in ``tests/test_store.py``):
+
+- **All or nothing.** Saving a review (its ratings, traps, goals and the audit entry)
+  is one ``BEGIN IMMEDIATE`` transaction; a failure part-way leaves no trace.
+- **Durable.** WAL with ``synchronous=FULL``: once ``save_review`` returns, the review
+  survives a crash or power loss.
+- **Signed means final.** A signed revision is never changed or replaced; an amendment
+  is a new revision with a reason, and every revision stays readable (:meth:`history`).
+- **Audited.** Every change to a person, session or review appends a hash-chained audit
+  entry (who, when, before, after, why) in the same transaction; :meth:`check` verifies
+  the chain *and* that each record still equals what the log last recorded.
+- **Idempotent.** Saving the same review twice (a double click) changes nothing the
+  second time and writes no second audit entry.
+- **Read-only for real.** ``Store(path, readonly=True)`` is refused every write by
+  SQLite itself and creates no database.
+- **Drafts** are saved as they are typed (:meth:`save_draft`) so nothing is lost when a
+  kernel dies; drafts are scratch space and are not audited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import os
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from . import audit
+from .db import connect, transaction
+from .errors import ReadOnlyError, ReviewStateError, StoreError, ValidationError
+from .migrations import SCHEMA_VERSION, check_version, migrate
+from .model import Goal, GoalUpdate, Person, PersonRole, Rating, Review, ReviewStatus, Session, to_plain
+from .rubric import Rubric, load_rubric
+
+__all__ = ["Store", "open_store", "default_db_path"]
+
+
+def default_db_path() -> Path:
+    """``$RAPPORTKIT_DB``, else the nearest ``data/rapportkit.db`` at or above the
+    working folder (so notebooks in ``workbooks/`` find the project's), else
+    ``./data/rapportkit.db``."""
+    env = os.environ.get("RAPPORTKIT_DB")
+    if env:
+        return Path(env).expanduser()
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        candidate = folder / "data" / "rapportkit.db"
+        if candidate.is_file():
+            return candidate
+    return here / "data" / "rapportkit.db"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _default_actor() -> str:
+    try:
+        return os.environ.get("RAPPORTKIT_USER") or getpass.getuser()
+    except Exception:  # no login name in some containers
+        return "unknown"
+
+
+class Store:
+    """A rapportkit database.
+
+    Parameters
+    ----------
+    path
+        The SQLite file (default :func:`default_db_path`). Created when writable and absent.
+    readonly
+        Open for reading only (dashboards): every write is refused by SQLite itself.
+    actor
+        Who is making changes, for the audit log (default ``$RAPPORTKIT_USER`` or the
+        login name).
+    rubric
+        The rubric that new reviews are checked against (default :func:`load_rubric`).
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike | None = None,
+        *,
+        readonly: bool = False,
+        actor: str | None = None,
+        rubric: Rubric | None = None,
+        mounts_file: str | None = None,
+    ) -> None:
+        self.path = Path(path) if path is not None else default_db_path()
+        self.readonly = readonly
+        self.actor = actor or _default_actor()
+        self._rubric = rubric
+        self.conn = connect(self.path, readonly=readonly, mounts_file=mounts_file)
+        try:
+            if readonly:
+                version = check_version(self.conn, self.path)
+                if version < SCHEMA_VERSION:
+                    raise StoreError(
+                        f"{self.path} has schema version {version} and needs migrating to "
+                        f"{SCHEMA_VERSION}; open it once for writing (`rapportkit check --db "
+                        f"{self.path}`) and try again"
+                    )
+            else:
+                self.migration_backup = migrate(self.conn, self.path)
+        except BaseException:
+            self.conn.close()
+            raise
+
+    # ------------------------------------------------------------------ plumbing
+
+    @property
+    def rubric(self) -> Rubric:
+        if self._rubric is None:
+            self._rubric = load_rubric()
+        return self._rubric
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r}, readonly={self.readonly})"
+
+    def _write(self):
+        if self.readonly:
+            raise ReadOnlyError(f"{self.path} is open read-only; nothing was written")
+        return transaction(self.conn)
+
+    def _one(self, sql: str, *args: Any) -> tuple | None:
+        return self.conn.execute(sql, args).fetchone()
+
+    # ------------------------------------------------------------------ people
+
+    def save_person(self, person: Person, *, reason: str | None = None) -> bool:
+        """Add or update a person; returns False when nothing changed."""
+        with self._write():
+            return self._put_person(person, reason)
+
+    def _put_person(self, person: Person, reason: str | None = None) -> bool:
+        before = self._person(person.id)
+        if before == person:
+            return False
+        if person.supervisor_id and not self._person(person.supervisor_id):
+            raise ValidationError(f"supervisor {person.supervisor_id!r} is not in the team; add them first")
+        row = (person.display_name, person.role.value, person.supervisor_id, int(person.active), person.id)
+        if before is None:
+            self.conn.execute(
+                "INSERT INTO people (display_name, role, supervisor_id, active, id) VALUES (?, ?, ?, ?, ?)", row
+            )
+        else:
+            self.conn.execute(
+                "UPDATE people SET display_name = ?, role = ?, supervisor_id = ?, active = ? WHERE id = ?", row
+            )
+        audit.append(
+            self.conn, actor=self.actor, action="update" if before else "create", entity="person",
+            entity_id=person.id, before=_record(before), after=_record(person), reason=reason,
+        )
+        return True
+
+    def _person(self, person_id: str) -> Person | None:
+        row = self._one("SELECT id, display_name, role, supervisor_id, active FROM people WHERE id = ?", person_id)
+        return Person(row[0], row[1], row[2], row[3], bool(row[4])) if row else None
+
+    def person(self, person_id: str) -> Person:
+        """The person with this id (ValidationError if there is none)."""
+        found = self._person(person_id)
+        if found is None:
+            raise ValidationError(f"there is no person with id {person_id!r}")
+        return found
+
+    def people(self, role: PersonRole | str | None = None, *, active_only: bool = False) -> list[Person]:
+        """Everyone, or everyone in one role, by display name."""
+        sql = "SELECT id, display_name, role, supervisor_id, active FROM people WHERE 1 = 1"
+        args: list[Any] = []
+        if role is not None:
+            sql += " AND role = ?"
+            args.append(PersonRole(role).value)
+        if active_only:
+            sql += " AND active = 1"
+        rows = self.conn.execute(sql + " ORDER BY display_name, id", args)
+        return [Person(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
+
+    # ------------------------------------------------------------------ sessions
+
+    def save_session(self, session: Session) -> bool:
+        """Add a session, or correct one that no signed review depends on."""
+        with self._write():
+            return self._put_session(session)
+
+    def _put_session(self, session: Session, review_id: str | None = None) -> bool:
+        before = self._session(session.id)
+        if before == session:
+            return False
+        specialist = self._person(session.specialist_id)
+        if specialist is None or specialist.role is not PersonRole.SPECIALIST:
+            raise ValidationError(f"{session.specialist_id!r} is not a specialist in the team")
+        if before is not None:
+            users = self.conn.execute(
+                "SELECT DISTINCT review_id, status FROM reviews WHERE session_id = ?", (session.id,)
+            ).fetchall()
+            if any(status == "signed" or rid != review_id for rid, status in users):
+                raise ValidationError(
+                    f"session {session.id} belongs to a review already; record a new session instead"
+                )
+            self.conn.execute("DELETE FROM sessions WHERE id = ?", (session.id,))
+        self.conn.execute(
+            "INSERT INTO sessions (id, specialist_id, session_date, modality, duration_min, source, code)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (session.id, session.specialist_id, session.date.isoformat(), session.modality.value,
+             session.duration_min, session.source.value, session.code),
+        )
+        audit.append(
+            self.conn, actor=self.actor, action="update" if before else "create", entity="session",
+            entity_id=session.id, before=_record(before), after=_record(session),
+        )
+        return True
+
+    def _session(self, session_id: str) -> Session | None:
+        row = self._one(
+            "SELECT id, specialist_id, session_date, modality, duration_min, source, code"
+            " FROM sessions WHERE id = ?", session_id,
+        )
+        return Session(row[0], row[1], dt.date.fromisoformat(row[2]), row[3], row[4], row[5], row[6]) if row else None
+
+    def session(self, session_id: str) -> Session:
+        found = self._session(session_id)
+        if found is None:
+            raise ValidationError(f"there is no session with id {session_id!r}")
+        return found
+
+    def sessions(self, specialist_id: str | None = None) -> list[Session]:
+        """Sessions, newest first."""
+        sql = "SELECT id FROM sessions" + (" WHERE specialist_id = ?" if specialist_id else "")
+        ids = [r[0] for r in self.conn.execute(sql + " ORDER BY session_date DESC, id", (specialist_id,) if specialist_id else ())]
+        return [self.session(i) for i in ids]
+
+    # ------------------------------------------------------------------ reviews
+
+    def save_review(self, review: Review) -> bool:
+        """Save a review in one transaction; returns False when it was already saved as is.
+
+        Raises
+        ------
+        ReviewStateError
+            The revision is signed already, a later revision exists, or an amendment
+            does not follow a signed revision.
+        ValidationError
+            The review names an unknown person, practice, trap or goal.
+        """
+        with self._write():
+            return self._put_review(review)
+
+    def save_many(self, *, people: Iterable[Person] = (), reviews: Iterable[Review] = ()) -> int:
+        """Save people, then reviews, in a single transaction (all or none); returns how
+        many records changed. Imports and the demo team use this."""
+        with self._write():
+            changed = sum(self._put_person(p) for p in people)
+            return changed + sum(self._put_review(r) for r in reviews)
+
+    def _put_review(self, review: Review) -> bool:
+        if (review.rubric_id, review.rubric_version) == (self.rubric.id, self.rubric.version):
+            review.check(self.rubric)
+        before = self._review(review.id, review.revision)
+        if before is not None:
+            if before.to_dict() == review.to_dict():
+                return False
+            if before.status is ReviewStatus.SIGNED:
+                raise ReviewStateError(
+                    f"review {review.id} revision {review.revision} is signed and cannot be changed; "
+                    "amend it with a reason to open a new revision"
+                )
+        latest = self._one("SELECT max(revision) FROM reviews WHERE review_id = ?", review.id)[0]
+        if latest is not None and latest > review.revision:
+            raise ReviewStateError(
+                f"review {review.id} has a newer revision ({latest}); revision {review.revision} is history"
+            )
+        if before is None and review.revision > 1:
+            prior = self._one(
+                "SELECT status FROM reviews WHERE review_id = ? AND revision = ?", review.id, review.revision - 1
+            )
+            if prior is None or prior[0] != ReviewStatus.SIGNED.value:
+                raise ReviewStateError(
+                    f"revision {review.revision} of review {review.id} must follow a signed revision "
+                    f"{review.revision - 1}"
+                )
+            if not review.amend_reason:
+                raise ReviewStateError("an amendment needs a reason")
+        supervisor = self._person(review.supervisor_id)
+        if supervisor is None or supervisor.role is not PersonRole.SUPERVISOR:
+            raise ValidationError(f"{review.supervisor_id!r} is not a supervisor in the team")
+        self._put_session(review.session, review.id)
+        self._check_goal_updates(review)
+
+        key = (review.id, review.revision)
+        if before is not None:
+            for table in ("scores", "ratings", "traps", "goals", "goal_updates", "reviews"):
+                self.conn.execute(f"DELETE FROM {table} WHERE review_id = ? AND revision = ?", key)
+        self.conn.execute(
+            "INSERT INTO reviews (review_id, revision, session_id, supervisor_id, review_date, status,"
+            " rubric_id, rubric_version, specialist_signed_at, supervisor_signed_at, amend_reason,"
+            " saved_at, saved_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*key, review.session.id, review.supervisor_id, review.review_date.isoformat(),
+             review.status.value, review.rubric_id, review.rubric_version,
+             _iso(review.specialist_signed_at), _iso(review.supervisor_signed_at),
+             review.amend_reason, _now(), self.actor),
+        )
+        for rating in (review.self_rating, review.supervisor_rating, review.consensus):
+            if rating is None:
+                continue
+            self.conn.execute(
+                "INSERT INTO ratings (review_id, revision, role, rater_id, rubric_id, rubric_version)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (*key, rating.role.value, rating.rater_id, rating.rubric_id, rating.rubric_version),
+            )
+            self.conn.executemany(
+                "INSERT INTO scores (review_id, revision, role, practice_id, rated, score, note)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(*key, rating.role.value, p, int(p in rating.scores), rating.scores.get(p), rating.notes.get(p, ""))
+                 for p in sorted(set(rating.scores) | set(rating.notes))],
+            )
+        self.conn.executemany(
+            "INSERT INTO traps (review_id, revision, trap_id) VALUES (?, ?, ?)",
+            [(*key, t) for t in sorted(review.traps)],
+        )
+        self.conn.executemany(
+            "INSERT INTO goals (review_id, revision, goal_id, practice_id, text, actions, follow_up, target)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [(*key, g.id, g.practice_id, g.text, g.actions, g.follow_up.isoformat(), g.target) for g in review.goals],
+        )
+        self.conn.executemany(
+            "INSERT INTO goal_updates (review_id, revision, goal_id, status, note) VALUES (?, ?, ?, ?, ?)",
+            [(*key, u.goal_id, u.status.value, u.note) for u in review.goal_updates],
+        )
+        if before is None:
+            action = "amend" if review.revision > 1 else "create"
+        else:
+            action = "sign" if review.status is ReviewStatus.SIGNED else "update"
+        audit.append(
+            self.conn, actor=self.actor, action=action, entity="review",
+            entity_id=f"{review.id}#{review.revision}", before=_record(before), after=_record(review),
+            reason=review.amend_reason if action == "amend" else None,
+        )
+        return True
+
+    def _check_goal_updates(self, review: Review) -> None:
+        for update in review.goal_updates:
+            row = self._one(
+                "SELECT s.specialist_id FROM goals g JOIN reviews r USING (review_id, revision)"
+                " JOIN sessions s ON s.id = r.session_id WHERE g.goal_id = ? AND g.review_id <> ?",
+                update.goal_id, review.id,
+            )
+            if row is None or row[0] != review.specialist_id:
+                raise ValidationError(
+                    f"goal {update.goal_id!r} is not an earlier goal of {review.specialist_id}"
+                )
+
+    def _review(self, review_id: str, revision: int | None = None) -> Review | None:
+        if revision is None:
+            row = self._one("SELECT max(revision) FROM reviews WHERE review_id = ?", review_id)
+            if row is None or row[0] is None:
+                return None
+            revision = row[0]
+        head = self._one(
+            "SELECT session_id, supervisor_id, review_date, status, rubric_id, rubric_version,"
+            " specialist_signed_at, supervisor_signed_at, amend_reason FROM reviews"
+            " WHERE review_id = ? AND revision = ?", review_id, revision,
+        )
+        if head is None:
+            return None
+        key = (review_id, revision)
+        ratings: dict[str, Rating] = {}
+        for role, rater, rid, rver in self.conn.execute(
+            "SELECT role, rater_id, rubric_id, rubric_version FROM ratings WHERE review_id = ? AND revision = ?", key
+        ).fetchall():
+            rows = self.conn.execute(
+                "SELECT practice_id, rated, score, note FROM scores"
+                " WHERE review_id = ? AND revision = ? AND role = ?", (*key, role)
+            ).fetchall()
+            scores = {p: s for p, rated, s, _ in rows if rated}
+            notes = {p: n for p, _, _, n in rows if n}
+            ratings[role] = Rating(rater, role, scores, notes, rid, rver)
+        traps = [r[0] for r in self.conn.execute(
+            "SELECT trap_id FROM traps WHERE review_id = ? AND revision = ?", key)]
+        goals = [Goal(g, p, t, a, dt.date.fromisoformat(f), target) for g, p, t, a, f, target in self.conn.execute(
+            "SELECT goal_id, practice_id, text, actions, follow_up, target FROM goals"
+            " WHERE review_id = ? AND revision = ? ORDER BY goal_id", key)]
+        updates = [GoalUpdate(g, s, n) for g, s, n in self.conn.execute(
+            "SELECT goal_id, status, note FROM goal_updates WHERE review_id = ? AND revision = ?"
+            " ORDER BY goal_id", key)]
+        return Review(
+            id=review_id, revision=revision, session=self.session(head[0]), supervisor_id=head[1],
+            review_date=dt.date.fromisoformat(head[2]), status=head[3], rubric_id=head[4],
+            rubric_version=head[5], self_rating=ratings.get("self"),
+            supervisor_rating=ratings.get("supervisor"), consensus=ratings.get("consensus"),
+            traps=frozenset(traps), goals=tuple(goals), goal_updates=tuple(updates),
+            specialist_signed_at=_from_iso(head[6]), supervisor_signed_at=_from_iso(head[7]),
+            amend_reason=head[8],
+        )
+
+    def review(self, review_id: str, revision: int | None = None) -> Review:
+        """The latest revision of a review (or the one asked for)."""
+        found = self._review(review_id, revision)
+        if found is None:
+            which = f" revision {revision}" if revision else ""
+            raise ValidationError(f"there is no review {review_id!r}{which}")
+        return found
+
+    def reviews(self, specialist_id: str | None = None, *, session_id: str | None = None) -> list[Review]:
+        """Latest revision of each review, oldest meeting first."""
+        sql = (
+            "SELECT r.review_id FROM reviews r JOIN sessions s ON s.id = r.session_id"
+            " WHERE r.revision = (SELECT max(revision) FROM reviews x WHERE x.review_id = r.review_id)"
+        )
+        args: list[Any] = []
+        if specialist_id:
+            sql += " AND s.specialist_id = ?"
+            args.append(specialist_id)
+        if session_id:
+            sql += " AND r.session_id = ?"
+            args.append(session_id)
+        ids = [row[0] for row in self.conn.execute(sql + " ORDER BY r.review_date, r.review_id", args)]
+        return [self.review(i) for i in ids]
+
+    def history(self, review_id: str) -> list[Review]:
+        """Every revision of a review, oldest first."""
+        revs = [r[0] for r in self.conn.execute(
+            "SELECT revision FROM reviews WHERE review_id = ? ORDER BY revision", (review_id,))]
+        return [self.review(review_id, rev) for rev in revs]
+
+    def open_goals(self, specialist_id: str, *, before: dt.date | None = None) -> list[tuple[Goal, str]]:
+        """Goals of ``specialist_id`` with no final verdict yet (open or carried), with the
+        id of the review that set them, oldest first."""
+        result = []
+        for review in self.reviews(specialist_id):
+            if before is not None and review.review_date >= before:
+                continue
+            for goal in review.goals:
+                result.append((goal, review.id))
+        verdicts: dict[str, str] = {}
+        for review in self.reviews(specialist_id):
+            for update in review.goal_updates:
+                verdicts[update.goal_id] = update.status.value
+        return [(g, rid) for g, rid in result if verdicts.get(g.id, "open") in ("open", "carried")]
+
+    # ------------------------------------------------------------------ drafts
+
+    def save_draft(self, key: str, payload: dict[str, Any]) -> None:
+        """Keep what has been typed so far under ``key`` (replacing the previous draft)."""
+        if not isinstance(key, str) or not 0 < len(key) <= 200:
+            raise ValidationError("a draft key must be 1–200 characters")
+        text = json.dumps(payload, sort_keys=True, default=str)
+        if len(text) > 2_000_000:
+            raise ValidationError("this draft is too large to keep (over 2 MB); shorten the notes")
+        with self._write():
+            self.conn.execute(
+                "INSERT INTO drafts (key, payload, updated_at, updated_by) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET payload = excluded.payload,"
+                " updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+                (key, text, _now(), self.actor),
+            )
+
+    def load_draft(self, key: str) -> dict[str, Any] | None:
+        row = self._one("SELECT payload FROM drafts WHERE key = ?", key)
+        return json.loads(row[0]) if row else None
+
+    def delete_draft(self, key: str) -> None:
+        with self._write():
+            self.conn.execute("DELETE FROM drafts WHERE key = ?", (key,))
+
+    # ------------------------------------------------------------------ upkeep
+
+    def audit_log(self, entity: str | None = None, entity_id: str | None = None) -> list[audit.AuditEntry]:
+        return audit.entries(self.conn, entity, entity_id)
+
+    def check(self) -> list[str]:
+        """Verify the file, the foreign keys, the audit chain, and that every record still
+        equals what the audit log last recorded for it. Returns the problems found."""
+        problems = [r[0] for r in self.conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
+        problems += [f"{r[0]} row {r[1]} points at a missing {r[2]}" for r in self.conn.execute("PRAGMA foreign_key_check")]
+        problems += audit.verify(self.conn)
+        last: dict[tuple[str, str], str | None] = {
+            (e, i): after for e, i, after in self.conn.execute(
+                "SELECT entity, entity_id, after FROM audit a WHERE seq ="
+                " (SELECT max(seq) FROM audit b WHERE b.entity = a.entity AND b.entity_id = a.entity_id)")
+        }
+        current: list[tuple[str, str, Any]] = [("person", p.id, p) for p in self.people()]
+        current += [("session", s.id, s) for s in self.sessions()]
+        for (rid, rev) in self.conn.execute("SELECT review_id, revision FROM reviews ORDER BY 1, 2").fetchall():
+            current.append(("review", f"{rid}#{rev}", self.review(rid, rev)))
+        for entity, ident, record in current:
+            logged = last.get((entity, ident))
+            if logged is None:
+                problems.append(f"{entity} {ident} has no audit entry (written outside rapportkit?)")
+            elif logged != audit.canonical(_record(record)):
+                problems.append(f"{entity} {ident} differs from its last audit entry (changed outside rapportkit?)")
+        return problems
+
+    def backup(self, dest: str | os.PathLike) -> Path:
+        """Copy the database to ``dest`` with SQLite's online backup (safe during writes)."""
+        dest = Path(dest)
+        if dest.exists():
+            raise StoreError(f"{dest} exists already; choose a new file name for the backup")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        target = sqlite3.connect(str(dest))
+        try:
+            self.conn.backup(target)
+        finally:
+            target.close()
+        return dest
+
+    def counts(self) -> dict[str, int]:
+        """How many people, sessions, reviews and audit entries the store holds."""
+        return {t: self._one(f"SELECT count(*) FROM {t}")[0] for t in ("people", "sessions", "reviews", "audit")}
+
+
+def open_store(path: str | os.PathLike | None = None, **kwargs: Any) -> Store:
+    """Open a :class:`Store` (see there for the parameters)."""
+    return Store(path, **kwargs)
+
+
+def _record(value: Any) -> Any:
+    if value is None:
+        return None
+    return to_plain(value)
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _from_iso(value: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if value else None

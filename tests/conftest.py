@@ -1,0 +1,177 @@
+"""Shared fixtures for the model, store, frames and demo tests.
+
+- ``rubric``: the packaged default rubric.
+- ``store``: a fresh :class:`~rapportkit.store.Store` in ``tmp_path`` holding a small
+  team (supervisors ``sv-1``, ``sv-2``; specialists ``sp-1``, ``sp-2`` under ``sv-1`` and
+  ``sp-3`` under ``sv-2``).
+- ``demo_store``: a Store holding :func:`rapportkit.demo.load_demo`'s team (built once
+  per test run, copied into each test's ``tmp_path``).
+- ``make_review``: a factory of valid reviews at any stage of the state machine, made
+  through the model's own steps (see :func:`build_review`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import sqlite3
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import pytest
+
+from rapportkit import model
+from rapportkit.model import (
+    Goal, GoalUpdate, Person, PersonRole, Rating, RaterRole, Review, Session,
+)
+from rapportkit.rubric import Rubric, default_rubric
+from rapportkit.store import Store
+
+SUPERVISORS = (("sv-1", "Wren Hollowbrook"), ("sv-2", "Perrin Ashgrove"))
+SPECIALISTS = (("sp-1", "Tansy Millwheel", "sv-1"), ("sp-2", "Corvin Bracken", "sv-1"),
+               ("sp-3", "Odile Fernsby", "sv-2"))
+SIGNED_AT = dt.datetime(2026, 3, 10, 16, 30, tzinfo=dt.timezone.utc)
+STAGES = ("draft", "revealed", "agreed", "signed")
+
+_counter = {"n": 0}
+
+
+def team() -> list[Person]:
+    """The small team of the ``store`` fixture, supervisors first."""
+    people = [Person(i, n, PersonRole.SUPERVISOR) for i, n in SUPERVISORS]
+    people += [Person(i, n, PersonRole.SPECIALIST, supervisor_id=s) for i, n, s in SPECIALISTS]
+    return people
+
+
+def all_scores(rubric: Rubric, value: int | None = 3, **overrides: int | None) -> dict[str, int | None]:
+    """A complete score map: every practice ``value`` except the ``overrides``."""
+    scores = {p: value for p in rubric.practice_ids}
+    scores.update(overrides)
+    return scores
+
+
+def build_review(
+    rubric: Rubric,
+    *,
+    stage: str = "signed",
+    review_id: str | None = None,
+    specialist: str = "sp-1",
+    supervisor: str = "sv-1",
+    review_date: dt.date | str = dt.date(2026, 3, 10),
+    session_id: str | None = None,
+    session_date: dt.date | str | None = None,
+    self_scores: Mapping[str, int | None] | None = None,
+    supervisor_scores: Mapping[str, int | None] | None = None,
+    consensus_scores: Mapping[str, int | None] | None = None,
+    self_notes: Mapping[str, str] | None = None,
+    supervisor_notes: Mapping[str, str] | None = None,
+    traps: Iterable[str] = (),
+    goals: Iterable[Goal] = (),
+    goal_updates: Iterable[GoalUpdate] = (),
+    signed_at: dt.datetime = SIGNED_AT,
+) -> Review:
+    """A valid review at ``stage`` (draft, revealed, agreed or signed), made through the
+    model's steps. Scores default to 3 for self and supervisor; the consensus defaults to
+    the supervisor's scores, with a rationale wherever self and supervisor differ."""
+    if stage not in STAGES:
+        raise ValueError(f"stage must be one of {STAGES}")
+    _counter["n"] += 1
+    n = _counter["n"]
+    review_date = dt.date.fromisoformat(review_date) if isinstance(review_date, str) else review_date
+    session = Session(
+        id=session_id or f"se-{n:05d}", specialist_id=specialist,
+        date=session_date or review_date - dt.timedelta(days=2),
+        modality="in_person", duration_min=50, source="observed", code=f"S-{1000 + n % 9000}",
+    )
+    review = model.new_review(session, supervisor, rubric, review_date=review_date,
+                              review_id=review_id or f"rv-{n:05d}")
+    own = dict(self_scores) if self_scores is not None else all_scores(rubric)
+    sup = dict(supervisor_scores) if supervisor_scores is not None else all_scores(rubric)
+    review = model.with_rating(
+        review, Rating(specialist, RaterRole.SELF, own, dict(self_notes or {}), rubric.id, rubric.version), rubric)
+    review = model.with_rating(
+        review, Rating(supervisor, RaterRole.SUPERVISOR, sup, dict(supervisor_notes or {}),
+                       rubric.id, rubric.version), rubric)
+    review = model.with_details(review, rubric, traps=traps, goals=goals, goal_updates=goal_updates)
+    if stage == "draft":
+        return review
+    review = model.reveal(review, rubric)
+    if stage == "revealed":
+        return review
+    cons = dict(consensus_scores) if consensus_scores is not None else dict(sup)
+    rationale = {p: "Agreed after talking it through." for p in rubric.practice_ids
+                 if own.get(p) != sup.get(p)}
+    review = model.agree(
+        review, Rating(supervisor, RaterRole.CONSENSUS, cons, rationale, rubric.id, rubric.version), rubric)
+    if stage == "agreed":
+        return review
+    review = model.sign(review, PersonRole.SPECIALIST, at=signed_at)
+    return model.sign(review, PersonRole.SUPERVISOR, at=signed_at + dt.timedelta(minutes=5))
+
+
+def goal(goal_id: str, practice: str = "empathy", follow_up: dt.date | str = dt.date(2026, 4, 10),
+         **kw) -> Goal:
+    """A valid goal."""
+    return Goal(goal_id, practice, kw.pop("text", f"Grow in {practice}"),
+                kw.pop("actions", "Bring an example to supervision."), follow_up, **kw)
+
+
+def row_counts(path: Path | str, review_id: str) -> dict[str, int]:
+    """Rows per review table for ``review_id``, read through a separate raw connection."""
+    conn = sqlite3.connect(str(path))
+    try:
+        return {t: conn.execute(f"SELECT count(*) FROM {t} WHERE review_id = ?", (review_id,)).fetchone()[0]
+                for t in ("reviews", "ratings", "scores", "goals", "goal_updates", "traps")}
+    finally:
+        conn.close()
+
+
+def raw_connect(path: Path | str) -> sqlite3.Connection:
+    """A plain sqlite3 connection in autocommit mode (bypassing rapportkit)."""
+    return sqlite3.connect(str(path), isolation_level=None)
+
+
+@pytest.fixture(scope="session")
+def rubric() -> Rubric:
+    return default_rubric()
+
+
+@pytest.fixture
+def store(tmp_path, rubric):
+    s = Store(tmp_path / "rk.db", actor="tester", rubric=rubric)
+    s.save_many(people=team())
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def make_review(rubric):
+    """``make_review(stage="signed", **options)``: see :func:`build_review`."""
+
+    def make(stage: str = "signed", **options) -> Review:
+        return build_review(rubric, stage=stage, **options)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory, rubric) -> Path:
+    """A database file holding the demo team, built once per test run (do not open for
+    writing: use ``demo_store``)."""
+    from rapportkit.demo import load_demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    with Store(path, actor="demo", rubric=rubric) as s:
+        load_demo(s)
+    return path
+
+
+@pytest.fixture
+def demo_store(demo_db, tmp_path, rubric):
+    """A private, writable copy of the demo database."""
+    path = tmp_path / "demo.db"
+    shutil.copyfile(demo_db, path)
+    s = Store(path, actor="tester", rubric=rubric)
+    yield s
+    s.close()
+

@@ -1,0 +1,262 @@
+"""Tests for rapportkit.privacy (identifier spotting in evidence notes)."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import time
+import tomllib
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rapportkit.privacy import KINDS, Finding, redact, scan, summarize
+
+CORPUS = tomllib.loads((Path(__file__).parent / "data" / "privacy_corpus.toml").read_text("utf-8"))
+POSITIVES = CORPUS["positive"]
+NEGATIVES = CORPUS["negative"]
+
+
+def _expected_spans(case: dict) -> list[tuple[str, int, int]]:
+    """Turn the corpus' [kind, substring(, occurrence)] entries into (kind, start, end)."""
+    spans = []
+    for entry in case["expect"]:
+        kind, needle = entry[0], entry[1]
+        occurrence = entry[2] if len(entry) > 2 else 0
+        start = -1
+        for _ in range(occurrence + 1):
+            start = case["text"].index(needle, start + 1)
+        spans.append((kind, start, start + len(needle)))
+    return sorted(spans, key=lambda s: s[1])
+
+
+def _spans(findings: list[Finding]) -> list[tuple[str, int, int]]:
+    return [(f.kind, f.start, f.end) for f in findings]
+
+
+# ------------------------------------------------------------------ the corpus
+def test_corpus_is_big_and_varied():
+    assert len(POSITIVES) >= 60 and len(NEGATIVES) >= 40
+    covered = {entry[0] for case in POSITIVES for entry in case["expect"]}
+    assert covered == set(KINDS)
+    ids = [c["id"] for c in POSITIVES + NEGATIVES]
+    assert len(ids) == len(set(ids)), "corpus ids must be unique"
+
+
+@pytest.mark.parametrize("case", POSITIVES, ids=[c["id"] for c in POSITIVES])
+def test_positive_case_finds_exactly_the_identifiers(case):
+    findings = scan(case["text"], case.get("roster", ()))
+    assert _spans(findings) == _expected_spans(case)
+    for f in findings:
+        assert f.text == case["text"][f.start:f.end]
+        assert f.message
+
+
+@pytest.mark.parametrize("case", NEGATIVES, ids=[c["id"] for c in NEGATIVES])
+def test_ordinary_note_stays_quiet(case):
+    assert scan(case["text"]) == []
+
+
+def test_all_negatives_joined_still_quiet():
+    # Boundaries between notes must not create identifiers either.
+    assert scan("\n".join(c["text"] for c in NEGATIVES)) == []
+    assert scan(" ".join(c["text"] for c in NEGATIVES)) == []
+
+
+def test_positives_joined_find_the_same_things():
+    # Roster-free positives concatenated: each expected finding appears at its offset.
+    cases = [c for c in POSITIVES if "roster" not in c]
+    text, expected, offset = "", [], 0
+    for case in cases:
+        expected += [(k, s + offset, e + offset) for k, s, e in _expected_spans(case)]
+        text += case["text"] + "\n"
+        offset = len(text)
+    assert _spans(scan(text)) == expected
+
+
+# ------------------------------------------------------------------ Finding
+def test_finding_is_frozen_dataclass():
+    (f,) = scan("write to a.b@example.com")
+    assert dataclasses.is_dataclass(f)
+    assert f == Finding("email", 9, 24, "a.b@example.com", "looks like an email address")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        f.kind = "url"  # type: ignore[misc]
+
+
+def test_findings_sorted_and_non_overlapping():
+    text = "Client Maria, MRN 12345678, (555) 123-4567, 2025-03-14, maria@example.org"
+    findings = scan(text)
+    assert [f.kind for f in findings] == ["name", "mrn", "phone", "date", "email"]
+    for a, b in zip(findings, findings[1:]):
+        assert a.end <= b.start
+
+
+# ------------------------------------------------------------------ roster
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("talked with sam", ["sam"]),
+        ("Sam came early", ["Sam"]),
+        ("same again", []),
+        ("Samantha joined", []),
+        ("the sampler", []),
+        ("sam rivers and SAM RIVERS", ["sam rivers", "SAM RIVERS"]),
+        ("Sam  Rivers (two spaces)", ["Sam  Rivers"]),
+        ("rivers flooded", []),  # surname alone is not flagged: too many common words
+        ("ask sam.", ["sam"]),
+    ],
+)
+def test_roster_whole_word_case_insensitive(text, expected):
+    assert [f.text for f in scan(text, ["Sam Rivers"])] == expected
+    assert all(f.message == "matches a name on the roster" for f in scan(text, ["Sam Rivers"]))
+
+
+def test_roster_accepts_any_iterable_and_single_string():
+    assert [f.text for f in scan("hi thistle", iter(["Thistle Fakename"]))] == ["thistle"]
+    assert [f.text for f in scan("hi thistle", "Thistle Fakename")] == ["thistle"]
+    assert scan("hi there", ["", "   "]) == []
+
+
+def test_roster_escapes_regex_characters():
+    assert [f.text for f in scan("met o'neil (a.k.a. x)", ["O'Neil"])] == ["o'neil"]
+    assert scan("met a+b", ["a.b"]) == []
+
+
+def test_roster_rejects_non_strings():
+    with pytest.raises(TypeError, match="roster"):
+        scan("hello", ["Sam", 42])
+
+
+# ------------------------------------------------------------------ overlap resolution
+@pytest.mark.parametrize(
+    "text, roster, expected",
+    [
+        # labelled bare SSN is also a 9-digit run: the more specific kind wins the tie
+        ("SSN 000123456", (), [("ssn", "000123456")]),
+        # roster name inside an email / URL: the longer finding wins
+        ("mail sam.rivers@example.org", ["Sam Rivers"], [("email", "sam.rivers@example.org")]),
+        ("see https://example.org/sam", ["Sam Rivers"], [("url", "https://example.org/sam")]),
+        # an address containing a date-like "12 March"
+        ("lives at 12 March Street", (), [("address", "12 March Street")]),
+        # a URL holding an IP address
+        ("open http://192.0.2.1/admin now", (), [("url", "http://192.0.2.1/admin")]),
+        # the bare-domain rule does not fire inside an email
+        ("x@docs.example.com", (), [("email", "x@docs.example.com")]),
+        # a long international phone beats the digit run inside it
+        ("call +442079460958", (), [("phone", "+442079460958")]),
+        # a full roster name beats the first-name variant
+        ("Sam Rivers", ["Sam Rivers"], [("name", "Sam Rivers")]),
+    ],
+)
+def test_overlap_prefers_longer_then_more_specific(text, roster, expected):
+    assert [(f.kind, f.text) for f in scan(text, roster)] == expected
+
+
+def test_label_is_context_not_part_of_the_finding():
+    assert [f.text for f in scan("MRN 12345678")] == ["12345678"]
+    assert [f.text for f in scan("Dr. Marigold Testperson")] == ["Marigold Testperson"]
+
+
+# ------------------------------------------------------------------ redact / summarize
+def test_redact_replaces_each_span_with_its_kind():
+    text = "Call (555) 123-4567 or mail a@example.com about client Maria."
+    assert redact(text, scan(text)) == "Call [phone] or mail [email] about client [name]."
+
+
+def test_redact_defaults_to_scanning_and_keeps_clean_text():
+    assert redact("MRN 12345678 on 2025-03-14") == "MRN [mrn] on [date]"
+    assert redact("scored 3 on empathy", []) == "scored 3 on empathy"
+    assert redact("", []) == ""
+
+
+def test_redact_accepts_unsorted_findings():
+    text = "a@example.com then 192.0.2.1"
+    assert redact(text, list(reversed(scan(text)))) == "[email] then [ip]"
+
+
+def test_redact_rejects_findings_from_another_text():
+    findings = scan("mail a@example.com")
+    with pytest.raises(ValueError, match="does not match"):
+        redact("something else entirely", findings)
+    with pytest.raises(ValueError, match="does not match"):
+        redact("short", [Finding("email", 2, 99, "x", "m")])
+
+
+def test_redact_rejects_overlapping_findings():
+    text = "0123456789"
+    overlapping = [Finding("mrn", 0, 6, "012345", "m"), Finding("mrn", 4, 10, "456789", "m")]
+    with pytest.raises(ValueError, match="overlaps"):
+        redact(text, overlapping)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("nothing here", "no possible identifiers found"),
+        ("a@example.com", "1 possible identifier: email"),
+        ("a@example.com or (555) 123-4567", "2 possible identifiers: email, phone"),
+        ("a@example.com, b@example.com, 555-123-4567", "3 possible identifiers: email, phone"),
+    ],
+)
+def test_summarize(text, expected):
+    assert summarize(scan(text)) == expected
+
+
+# ------------------------------------------------------------------ input checking
+@pytest.mark.parametrize("bad", [None, b"a@example.com", 12345678, ["a@example.com"]])
+def test_non_str_input_is_a_type_error(bad):
+    with pytest.raises(TypeError, match="str"):
+        scan(bad)
+    with pytest.raises(TypeError, match="str"):
+        redact(bad, [])
+
+
+# ------------------------------------------------------------------ robustness
+_MB = 1_000_000
+
+
+def _adversarial_inputs() -> dict[str, str]:
+    rng = random.Random(20250314)
+    junk = "0123456789.@-:/ aA+#(),%_wW"
+    units = {
+        "digits": "1", "dots": ".", "ats": "@", "spaces": " ", "letters": "a",
+        "colons": ":", "hex-colons": "a:", "letter-dot": "a.", "digit-dot": "1.",
+        "digit-dash": "1-", "digit-space": "1 ", "digit-slash": "1/", "letter-at": "a@",
+        "at-letter": "@a", "email-ish": "a@a.", "scheme": "http://", "www": "www.",
+        "parens": "(555) ", "plus": "+1 ", "client": "client ", "title": "Mr. ",
+        "capitals": "Aa ", "street": "1 Aa ", "month": "1 Jan ", "record": "MRN ",
+        "phones": "555-0142 ", "close-parens": "http://x.co/)", "ssn-ish": "000-12-",
+    }
+    out = {name: (unit * (_MB // len(unit) + 1))[:_MB] for name, unit in units.items()}
+    out["random-junk"] = "".join(rng.choice(junk) for _ in range(_MB))
+    out["long-local-part"] = "a" * _MB + "@example.com"
+    out["client-then-spaces"] = "client" + " " * _MB + "x"
+    return out
+
+
+_ADVERSARIAL = _adversarial_inputs()
+
+
+@pytest.mark.parametrize("name", sorted(_ADVERSARIAL))
+def test_one_megabyte_adversarial_input_is_fast(name):
+    text = _ADVERSARIAL[name]
+    began = time.perf_counter()
+    findings = scan(text, ["Aa Bb"])
+    elapsed = time.perf_counter() - began
+    assert elapsed < 5.0, f"{name}: scan took {elapsed:.1f}s"
+    for a, b in zip(findings, findings[1:]):
+        assert a.end <= b.start
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("0123456789 .-/:@+()#,aAMrStJnclie")), max_size=80))
+def test_findings_are_consistent_on_arbitrary_text(text):
+    findings = scan(text)
+    for f in findings:
+        assert f.kind in KINDS and text[f.start:f.end] == f.text and f.start < f.end
+    for a, b in zip(findings, findings[1:]):
+        assert a.end <= b.start
+    redacted = redact(text, findings)
+    assert redacted.count("[") - text.count("[") == len(findings)
