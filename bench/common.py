@@ -74,11 +74,14 @@ def large_db() -> Path:
         for f in OUT.glob(tmp.name + "*"):
             f.unlink()
         start = time.perf_counter()
-        with Store(tmp, actor="bench") as store:
-            load_demo(store, **LARGE)
+        store = Store(tmp, actor="bench")
+        load_demo(store, **LARGE)
+        # fold the WAL into the file before moving it; never delete a WAL by hand
+        store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        store.close()
+        if Path(str(tmp) + "-wal").exists() and Path(str(tmp) + "-wal").stat().st_size:
+            raise RuntimeError(f"{tmp} still has an unmerged WAL; not moving it")
         os.replace(tmp, path)
-        for suffix in ("-wal", "-shm"):
-            Path(str(tmp) + suffix).unlink(missing_ok=True)
         print(f"built {path.name} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
     return path
 

@@ -64,9 +64,12 @@ def _parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", parents=[common], help="import reviews from a .csv or .json export (all or nothing)")
     imp.add_argument("file", help="the file to import")
 
-    exp = sub.add_parser("export", parents=[common], help="export every review to .csv or .json")
-    exp.add_argument("--out", required=True, metavar="FILE", help="FILE.csv or FILE.json")
-    exp.add_argument("--specialist", metavar="ID", help="only this specialist's reviews")
+    exp = sub.add_parser("export", parents=[common], help="export every review to .csv, .json or .xlsx")
+    exp.add_argument("--out", required=True, metavar="FILE",
+                     help="FILE.csv or FILE.json (re-importable), or FILE.xlsx (tables and summaries)")
+    exp.add_argument("--specialist", metavar="ID", help="only this specialist's reviews (.csv/.json)")
+    exp.add_argument("--deidentified", action="store_true",
+                     help="for sharing outside the programme: months not dates, no free text, new codes for people")
 
     bak = sub.add_parser("backup", parents=[common], help="copy the database safely, even while it is in use")
     bak.add_argument("--out", metavar="FILE", help="where to write the copy (default: backups/rapportkit-<time>.db)")
@@ -145,9 +148,17 @@ def _export(args) -> int:
     from .transfer import export_csv, export_json
 
     out = Path(args.out)
-    writer = {".csv": export_csv, ".json": export_json}.get(out.suffix.lower())
+    suffix = out.suffix.lower()
+    if args.deidentified or suffix == ".xlsx":
+        from .exports import export_deidentified, export_xlsx
+
+        with _store(args, readonly=True) as store:
+            (export_deidentified if args.deidentified else export_xlsx)(store, out)
+        print(f"wrote {out}" + (" (de-identified)" if args.deidentified else ""))
+        return 0
+    writer = {".csv": export_csv, ".json": export_json}.get(suffix)
     if writer is None:
-        print("rapportkit export: --out must end in .csv or .json", file=sys.stderr)
+        print("rapportkit export: --out must end in .csv, .json or .xlsx", file=sys.stderr)
         return 2
     with _store(args, readonly=True) as store:
         n = writer(store, out, specialist=args.specialist)

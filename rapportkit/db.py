@@ -139,7 +139,8 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     try:
         yield conn
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # some errors (RAISE(ROLLBACK), SQLITE_FULL) already rolled back
+            conn.execute("ROLLBACK")
         raise
     else:
         conn.execute("COMMIT")

@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
@@ -81,8 +82,13 @@ def _filters(
 
 
 def _dates(frame: pd.DataFrame, *columns: str) -> None:
+    """Parse ISO dates, each distinct value once (a few thousand dates in a million rows)."""
     for col in columns:
-        frame[col] = pd.to_datetime(frame[col], format="ISO8601").astype("datetime64[ns]")
+        codes, uniques = pd.factorize(frame[col])
+        parsed = pd.to_datetime(pd.Series(uniques, dtype=object), format="ISO8601").to_numpy("datetime64[ns]")
+        # code -1 (a missing date) picks the NaT appended at the end
+        values = np.append(parsed, np.datetime64("NaT", "ns"))[codes]
+        frame[col] = pd.Series(values, index=frame.index, dtype="datetime64[ns]")
 
 
 def _frame(store: "Store", sql: str, args: list, columns: Iterable[str]) -> pd.DataFrame:
@@ -120,34 +126,40 @@ def ratings_frame(
         Columns :data:`RATINGS_COLUMNS`, described in ``docs/frames.md``; practices in
         rubric order within a review.
     """
-    where, args = _filters(specialist, since, until, statuses, latest_only)
+    where, args = _filters(specialist, since, until, statuses, latest_only=False)
     where = (where + " AND" if where else " WHERE") + " sc.rated = 1"
+    # the latest revision of each review, worked out once per review rather than per row
+    source = (
+        " FROM (SELECT review_id, max(revision) AS latest FROM reviews GROUP BY review_id) lr"
+        " JOIN reviews r ON r.review_id = lr.review_id AND r.revision = lr.latest"
+        if latest_only else " FROM reviews r"
+    )
     sql = (
         "SELECT r.review_id, r.revision, r.review_date, r.session_id, s.session_date, s.modality,"
         " s.source, s.specialist_id, sp.display_name, r.supervisor_id, sv.display_name,"
         " sc.practice_id, sc.role, ra.rater_id, sc.score, ra.rubric_id, ra.rubric_version, r.status"
-        " FROM reviews r" + _REVIEW_JOINS +
+        + source + _REVIEW_JOINS +
         " JOIN ratings ra ON ra.review_id = r.review_id AND ra.revision = r.revision"
         " JOIN scores sc ON sc.review_id = ra.review_id AND sc.revision = ra.revision AND sc.role = ra.role"
-        + where + " ORDER BY r.review_date, r.review_id, r.revision"
+        + where
     )
     cols = [c for c in RATINGS_COLUMNS if c not in ("practice_title", "practice_order")]
     frame = _frame(store, sql, args, cols)
     rubric = store.rubric
+    # few distinct values in many rows: convert each distinct value once, then spread
+    codes, practices = pd.factorize(frame["practice_id"])
     titles = {p.id: p.title for p in rubric.practices}
     order = {p.id: i for i, p in enumerate(rubric.practices)}
-    frame["practice_title"] = frame["practice_id"].map(titles).fillna(frame["practice_id"])
-    frame["practice_order"] = frame["practice_id"].map(order).fillna(len(order)).astype("int64")
+    frame["practice_title"] = pd.array([titles.get(p, p) for p in practices], dtype="str")[codes] if len(frame) else frame["practice_id"]
+    frame["practice_order"] = np.array([order.get(p, len(order)) for p in practices], dtype="int64")[codes]
     frame["score"] = frame["score"].astype("Int64")
     frame["revision"] = frame["revision"].astype("int64")
     _dates(frame, "review_date", "session_date")
-    role_order = frame["role"].map({"self": 0, "supervisor": 1, "consensus": 2})
-    frame = (
-        frame.assign(_role=role_order)
-        .sort_values(["review_date", "review_id", "revision", "practice_order", "_role"], kind="stable")
-        .drop(columns="_role")
-        .reset_index(drop=True)
-    )
+    role_order = frame["role"].map({"self": 0, "supervisor": 1, "consensus": 2}).to_numpy()
+    review_codes = pd.factorize(frame["review_id"], sort=True)[0]
+    sort = np.lexsort((role_order, frame["practice_order"].to_numpy(), frame["revision"].to_numpy(),
+                       review_codes, frame["review_date"].to_numpy()))
+    frame = frame.take(sort).reset_index(drop=True)
     return frame[list(RATINGS_COLUMNS)]
 
 
@@ -200,16 +212,18 @@ def reviews_frame(store: "Store", *, specialist: str | Iterable[str] | None = No
     sql = (
         "SELECT r.review_id, r.revision, r.review_date, r.session_id, s.session_date,"
         " s.specialist_id, sp.display_name, r.supervisor_id, sv.display_name, r.status,"
-        " CASE WHEN r.status <> 'signed' THEN NULL"
-        " WHEN r.specialist_signed_at > r.supervisor_signed_at THEN r.specialist_signed_at"
-        " ELSE r.supervisor_signed_at END"
+        " r.specialist_signed_at, r.supervisor_signed_at"
         " FROM reviews r" + _REVIEW_JOINS + where + " ORDER BY r.review_date, r.review_id"
     )
-    frame = _frame(store, sql, args, REVIEWS_COLUMNS)
+    frame = _frame(store, sql, args, [*REVIEWS_COLUMNS[:-1], "_specialist", "_supervisor"])
     frame["revision"] = frame["revision"].astype("int64")
     _dates(frame, "review_date", "session_date")
-    frame["signed_at"] = pd.to_datetime(frame["signed_at"], format="ISO8601", utc=True).dt.tz_localize(None).astype("datetime64[ns]")
-    return frame
+    # compare the signatures as instants (their text may carry different UTC offsets)
+    both = pd.concat([pd.to_datetime(frame[c], format="ISO8601", utc=True) for c in ("_specialist", "_supervisor")],
+                     axis=1)
+    signed_at = both.max(axis=1).where(frame["status"] == "signed")
+    frame["signed_at"] = pd.to_datetime(signed_at, utc=True).dt.tz_localize(None).astype("datetime64[ns]")
+    return frame[list(REVIEWS_COLUMNS)]
 
 
 def people_frame(store: "Store") -> pd.DataFrame:

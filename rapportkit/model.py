@@ -441,10 +441,10 @@ class Review:
 
 def to_plain(value: Any) -> Any:
     """A record (or anything in one) as plain JSON-ready values."""
-    if dataclasses.is_dataclass(value):
-        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, StrEnum):
-        return value.value
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, str):
+        return value.value if isinstance(value, StrEnum) else value
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if isinstance(value, Mapping):
@@ -453,6 +453,8 @@ def to_plain(value: Any) -> Any:
         return sorted(value)
     if isinstance(value, (list, tuple)):
         return [to_plain(v) for v in value]
+    if dataclasses.is_dataclass(value):
+        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     return value
 
 

@@ -1,22 +1,17 @@
 """Spot personal identifiers in free-text supervision notes.
 
-Supervisors and peer specialists write short evidence notes ("reflected the
-feeling back twice, scored 3").  Those notes should never carry anything that
-identifies the person who was supported.  :func:`scan` looks for the usual
-suspects -- e-mail addresses, phone numbers, SSN-like numbers, calendar dates,
-record numbers, web and IP addresses, street addresses and names -- and
-:func:`redact` / :func:`summarize` turn the result into something a form can
-show.
-
-The scanner is deliberately conservative about ordinary notes: scores, counts,
-durations, ratios, versions and times are left alone.  Where a label introduces
-an identifier ("MRN 12345678", "client Maria", "Mr. Testperson") only the
-identifying part is reported, so redaction keeps the label as context
+Evidence notes ("reflected the feeling back twice, scored 3") must not identify
+the person who was supported.  :func:`scan` looks for e-mail addresses, phone
+numbers, SSN-like numbers, calendar dates, record numbers, web and IP
+addresses, street addresses and names, while leaving scores, counts,
+durations, ratios, versions and times alone.  Where a label introduces an
+identifier ("MRN 12345678", "client Maria", "Mr. Testperson") only the
+identifying part is reported, so :func:`redact` keeps the label as context
 ("MRN [mrn]").
 
-Every pattern is bounded or possessive and anchored behind a look-behind, so a
-scan stays roughly linear even on hostile megabyte-sized input.  This module is
-a leaf: it uses the standard library only.
+Every pattern is bounded or possessive and starts behind a look-behind, so a
+scan stays roughly linear even on hostile megabyte-sized input.  This module
+is a leaf: standard library only.
 """
 
 from __future__ import annotations
@@ -24,7 +19,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, NamedTuple
 
 __all__ = ["Finding", "KINDS", "scan", "redact", "summarize"]
 
@@ -72,7 +67,7 @@ class Finding:
 # --------------------------------------------------------------------------- checks
 # A check receives the match and the span of the reported part, and returns the
 # (possibly shortened) end of that span, or None to drop the candidate.
-Check = Callable[["re.Match[str]", int, int], "int | None"]
+_Check = Callable[["re.Match[str]", int, int], "int | None"]
 
 
 def _digits(s: str) -> int:
@@ -92,24 +87,18 @@ def _check_numeric_date(m: re.Match[str], start: int, end: int) -> int | None:
     return end if (month_day or day_month) and _year_ok(year) else None
 
 
-def _check_iso_date(m: re.Match[str], start: int, end: int) -> int | None:
-    ok = 1 <= int(m["m"]) <= 12 and 1 <= int(m["d"]) <= 31 and _year_ok(m["y"])
-    return end if ok else None
-
-
-def _check_worded_date(m: re.Match[str], start: int, end: int) -> int | None:
-    return end if 1 <= int(m["d"]) <= 31 and _year_ok(m["y"]) else None
+def _check_date_fields(m: re.Match[str], start: int, end: int) -> int | None:
+    month_ok = "m" not in m.re.groupindex or 1 <= int(m["m"]) <= 12  # worded months are valid
+    return end if month_ok and 1 <= int(m["d"]) <= 31 and _year_ok(m["y"]) else None
 
 
 def _check_ipv6(m: re.Match[str], start: int, end: int) -> int | None:
     candidate = m.string[start:end]
-    if sum(1 for group in candidate.split(":") if group) < 2:
-        return None
     try:
         ipaddress.IPv6Address(candidate)
     except ValueError:
         return None
-    return end
+    return end if sum(1 for group in candidate.split(":") if group) >= 2 else None
 
 
 def _check_intl_phone(m: re.Match[str], start: int, end: int) -> int | None:
@@ -141,27 +130,25 @@ def _check_url(m: re.Match[str], start: int, end: int) -> int | None:
 
 
 # Capitalised words that follow "client", "peer", "Mr." etc. without being names.
-_NOT_NAMES = frozenset(
-    """
-    a an the this that these those he she they we i it you his her their our my your its
-    and or but if when then also so as at in on of to for with by from about after before
-    is was were be been being has had have does did do will would could should can may might
-    must not never always still again very now later today yesterday tomorrow
-    seemed seems said says shared shares reported reports felt feels stated states spoke
-    talked asked agreed declined arrived left came went got became appeared looked sounded
-    explained described mentioned expressed raised brought needed needs wanted wants
-    called named noted notes note support supports specialist specialists services service
-    session sessions goal goals review reviews feedback plan plans worker workers mentor
-    mentors mentoring recovery group groups centered centred led voice portal record records
-    number numbers id advocate advocacy team programme program training agreement consent
-    satisfaction survey care rights contact meeting meetings check interaction education
-    workbook handbook day days week weeks month months year years who which what where
-    why how all both each every some any no none one two three four five first second
-    last next other another such same active reflective open closed listening empathy
-    boundaries engagement warmth validation summary summaries questions question
-    monday tuesday wednesday thursday friday saturday sunday
-    """.split()
-)
+_NOT_NAMES = frozenset("""
+a an the this that these those he she they we i it you his her their our my your its and or but
+if when then also so as at in on of to for with by from about after before is was were be been
+being has had have does did do will would could should can may might must not never always still
+again very now later today yesterday tomorrow seemed seems said says shared shares reported
+reports felt feels stated states spoke talked asked agreed declined arrived left came went got
+became appeared looked sounded explained described mentioned expressed raised brought needed
+needs wanted wants called named noted notes note support supports specialist specialists service
+services session sessions goal goals review reviews feedback plan plans worker workers mentor
+mentors mentoring coach coaching coordinator navigator liaison recovery group groups centered
+centred led voice portal record records number numbers id advocate advocacy team programme
+program training agreement consent satisfaction survey care rights contact meeting meetings check
+interaction education workbook handbook agency agencies advisory board council committee forum
+panel network safety strengths strength experience outcome outcomes engagement warmth validation
+day days week weeks month months year years who which what where why how all both each every
+some any no none one two three four five first second last next other another such same active
+reflective open closed listening empathy boundaries summary summaries question questions
+christmas easter thanksgiving monday tuesday wednesday thursday friday saturday sunday
+""".split())
 
 
 def _check_name(m: re.Match[str], start: int, end: int) -> int | None:
@@ -197,18 +184,19 @@ _TRIGGERS = (
     "|niece|nephew|friend|roommate|flatmate|neighbou?r|caregiver|carer|guardian"
     "|colleague|coworker|boss|landlord|sponsor"
 )
+# Checking the first letter up front keeps this long alternation cheap on junk input.
+_TRIGGER_INITIALS = "".join(sorted({w[0] + w[0].upper() for w in _TRIGGERS.split("|")}))
 _NAME_WORD = r"[A-Z][a-z][A-Za-z-]{0,29}"
-_NAME = rf"(?P<hit>{_NAME_WORD}(?:[ ]{_NAME_WORD})?)(?![\w'’-])"
+_NAME = rf"(?P<hit>{_NAME_WORD}(?:[ ]{_NAME_WORD})?)(?![\w-])"  # "Maria's" gives "Maria"
 
 
-@dataclass(frozen=True)
-class _Rule:
+class _Rule(NamedTuple):
     kind: str
     pattern: re.Pattern[str]
-    check: Check | None = None
+    check: _Check | None = None
 
 
-def _rule(kind: str, pattern: str, check: Check | None = None, flags: int = 0) -> _Rule:
+def _rule(kind: str, pattern: str, check: _Check | None = None, flags: int = 0) -> _Rule:
     return _Rule(kind, re.compile(pattern, flags), check)
 
 
@@ -236,13 +224,13 @@ _RULES = (
     _rule("date", r"(?<![\w./:-])(?P<a>\d{1,2})(?P<sep>[./-])(?P<b>\d{1,2})(?P=sep)"
                   r"(?P<y>\d{4}|\d{2})(?![\w]|[./:-]\d)", _check_numeric_date),
     _rule("date", r"(?<![\w./:-])(?P<y>\d{4})(?P<sep>[./-])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})"
-                  r"(?![\w]|[./:-]\d)", _check_iso_date),
+                  r"(?![\w]|[./:-]\d)", _check_date_fields),
     _rule("date", rf"(?<![\w.])\b{_MONTH}[ ]{{1,3}}(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b"
-                  rf"(?![:.,/-]\d|%){_YEAR_TAIL}", _check_worded_date),
+                  rf"(?![:.,/-]\d|%){_YEAR_TAIL}", _check_date_fields),
     _rule("date", rf"(?<![\w.,/:-])(?P<d>\d{{1,2}})(?:st|nd|rd|th)?[ ]{{1,3}}(?:of[ ]{{1,3}})?"
-                  rf"{_MONTH}{_YEAR_TAIL}", _check_worded_date),
-    _rule("mrn", r"(?i)(?<!\w)(?P<label>mrn|medical[ ]{1,3}record|record|case|client|patient"
-                 r"|member|file|chart|account|id)"
+                  rf"{_MONTH}{_YEAR_TAIL}", _check_date_fields),
+    _rule("mrn", r"(?i)(?=[acfimpr])(?<!\w)(?P<label>mrn|medical[ ]{1,3}record|record|case"
+                 r"|client|patient|member|file|chart|account|id)"
                  r"(?P<marker>(?:[ ]{1,3}(?:id|number|num|no)\b\.?)?[ ]{0,3}[:#]?)[ ]{0,3}"
                  r"(?P<hit>[a-z]{0,3}\d[\w-]{1,23})(?![\w-])", _check_record),
     _rule("mrn", r"(?<![\w.,+-])\d{7,}+(?![\w]|[.,]\d)"),
@@ -254,15 +242,15 @@ _RULES = (
     _rule("address", r"(?i)(?<!\w)P\.?[ ]?O\.?[ ]{0,2}Box[ ]{1,3}\d{1,6}\b"),
     _rule("address", rf"(?<=, )(?:{'|'.join(_STATES)}),?[ ]{{1,2}}\d{{5}}(?:-\d{{4}})?(?![\w-])"),
     _rule("name", r"(?<!\w)(?:Mr|Mrs|Ms|Mx|Dr|Miss|Prof)\.?[ ]{1,3}" + _NAME, _check_name),
-    _rule("name", rf"(?<!\w)(?i:{_TRIGGERS})(?:'s|’s)?[ ]{{1,3}}(?:(?i:named|called)[ ]{{1,3}})?"
-                  + _NAME, _check_name),
+    _rule("name", rf"(?=[{_TRIGGER_INITIALS}])(?<!\w)(?i:{_TRIGGERS})(?:'s|’s|,)?[ ]{{1,3}}"
+                  r"(?:(?i:named|called)[ ]{1,3})?" + _NAME, _check_name),
 )
 
 
-def _roster_rule(roster: Iterable[str] | str) -> _Rule | None:
+def _roster_rule(roster: Iterable[str] | str | None) -> _Rule | None:
     """Compile the roster into one case-insensitive, whole-word pattern."""
-    if isinstance(roster, str):
-        roster = [roster]
+    if roster is None or isinstance(roster, str):
+        roster = [] if roster is None else [roster]
     variants: dict[str, str] = {}
     for entry in roster:
         if not isinstance(entry, str):
@@ -279,7 +267,7 @@ def _roster_rule(roster: Iterable[str] | str) -> _Rule | None:
 
 
 # --------------------------------------------------------------------------- public API
-def scan(text: str, roster: Iterable[str] = ()) -> list[Finding]:
+def scan(text: str, roster: Iterable[str] | None = ()) -> list[Finding]:
     """Find possible personal identifiers in `text`.
 
     Parameters
@@ -289,7 +277,8 @@ def scan(text: str, roster: Iterable[str] = ()) -> list[Finding]:
     roster : iterable of str, optional
         Names of people who must not appear in notes (participants, family).
         Each full name and its first name are matched case-insensitively as
-        whole words.  A single string is treated as one name.
+        whole words.  A single string is treated as one name; ``None`` as
+        no roster.
 
     Returns
     -------
@@ -309,9 +298,10 @@ def scan(text: str, roster: Iterable[str] = ()) -> list[Finding]:
     extra = _roster_rule(roster)
     if extra is not None:
         rules.append(extra)
-    candidates: list[tuple[int, int, str, str]] = []
+    candidates: list[tuple[int, int, int, int, str, str]] = []
     for rule in rules:
-        is_roster = rule is extra
+        rank = _RANK[rule.kind]
+        message = _ROSTER_MESSAGE if rule is extra else _MESSAGES[rule.kind]
         has_hit = "hit" in rule.pattern.groupindex
         for m in rule.pattern.finditer(text):
             start, end = m.span("hit") if has_hit else m.span()
@@ -320,21 +310,22 @@ def scan(text: str, roster: Iterable[str] = ()) -> list[Finding]:
                 if end is None:
                     continue
             if end > start:
-                message = _ROSTER_MESSAGE if is_roster else _MESSAGES[rule.kind]
-                candidates.append((start, end, rule.kind, message))
+                # Sort key first: longest, then most specific kind, then leftmost.
+                candidates.append((start - end, rank, start, end, rule.kind, message))
     return _resolve(text, candidates)
 
 
-def _resolve(text: str, candidates: list[tuple[int, int, str, str]]) -> list[Finding]:
-    """Keep the best non-overlapping candidates: longest first, then most specific."""
+def _resolve(text: str, candidates: list[tuple[int, int, int, int, str, str]]) -> list[Finding]:
+    """Greedily keep the best candidates that do not overlap one already kept."""
     taken = bytearray(len(text))
     kept = []
-    for start, end, kind, message in sorted(candidates, key=lambda c: (c[0] - c[1], _RANK[c[2]], c[0])):
+    candidates.sort()
+    for _, _, start, end, kind, message in candidates:
         if taken.find(1, start, end) == -1:
             taken[start:end] = b"\x01" * (end - start)
-            kept.append(Finding(kind, start, end, text[start:end], message))
-    kept.sort(key=lambda f: f.start)
-    return kept
+            kept.append((start, end, kind, message))
+    kept.sort()
+    return [Finding(kind, start, end, text[start:end], msg) for start, end, kind, msg in kept]
 
 
 def redact(text: str, findings: Iterable[Finding] | None = None) -> str:

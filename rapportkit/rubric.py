@@ -32,8 +32,9 @@ ENV_VAR = "RAPPORTKIT_RUBRIC"
 #: The fixed rating scale of every rubric ("not observed" is recorded as None).
 SCORES = (1, 2, 3, 4)
 _DEFAULT_FILE = "peer_rapport.toml"
-_ID = re.compile(r"[a-z][a-z0-9_]*")
-_RUBRIC_ID = re.compile(r"[a-z0-9][a-z0-9_.-]*")
+# (pattern, what it allows) for practice/trap ids and the rubric id
+_ID = (re.compile(r"[a-z][a-z0-9_]*"), "lowercase letters, digits and '_', starting with a letter")
+_RUBRIC_ID = (re.compile(r"[a-z0-9][a-z0-9_.-]*"), "lowercase letters, digits, '.', '-' and '_'")
 _LEVEL_KEYS = tuple(map(str, SCORES))
 _TOP_KEYS = ("id", "version", "title", "proficiency", "scale", "practices", "traps")
 _PRACTICE_KEYS = ("id", "title", "definition", "indicators", "anchors", "not_observed")
@@ -163,16 +164,26 @@ def _find(items: tuple, name: str, wanted: str) -> Any:
         if item.id == wanted:
             return item
     ids = [item.id for item in items]
-    raise ValidationError(f"{name} must be one of {', '.join(ids)}, not {wanted!r}{_suggest(str(wanted), ids)}")
+    hint = _suggest(str(wanted), ids)
+    raise ValidationError(f"{name} must be one of {', '.join(ids)}, not {wanted!r}{hint}")
 
 
 def _kind(value: object) -> str:
     """Describe a TOML value's type for a message: 'an integer', 'a table', ..."""
     if isinstance(value, str):
         return "a string" if value.strip() else "an empty string"
-    kinds = ((bool, "a boolean"), (int, "an integer"), (float, "a float"),
-             (list, f"a list of {len(value) if isinstance(value, list) else 0}"), (dict, "a table"))
+    if isinstance(value, list):
+        return f"a list of {len(value)} items" if value else "an empty list"
+    kinds = ((bool, "a boolean"), (int, "an integer"), (float, "a float"), (dict, "a table"))
     return next((k for t, k in kinds if isinstance(value, t)), "a date/time")
+
+
+def _not_list_of(value: object, item_type: type) -> str:
+    """"" if ``value`` is a list of ``item_type``, else what it is instead."""
+    if not isinstance(value, list):
+        return _kind(value)
+    bad = [item for item in value if not isinstance(item, item_type)]
+    return f"a list containing {_kind(bad[0])}" if bad else ""
 
 
 def _unknown_keys(table: dict, allowed: tuple[str, ...], where: str, problems: list[str]) -> None:
@@ -183,7 +194,8 @@ def _unknown_keys(table: dict, allowed: tuple[str, ...], where: str, problems: l
 
 
 def _text(table: dict, key: str, where: str, problems: list[str], *,
-          required: bool = True, default: str = "", pattern: re.Pattern[str] | None = None) -> str:
+          required: bool = True, default: str = "",
+          pattern: tuple[re.Pattern[str], str] | None = None) -> str:
     """Check ``table[key]`` is a non-empty string; append a problem and return "" if not."""
     prefix = f"{where}: " if where else ""
     if key not in table:
@@ -196,10 +208,8 @@ def _text(table: dict, key: str, where: str, problems: list[str], *,
             if isinstance(value, (int, float)) and not isinstance(value, bool) else ""
         problems.append(f"{prefix}{key} must be a non-empty string, not {_kind(value)}{quote}")
         return ""
-    if pattern is not None and not pattern.fullmatch(value):
-        rule = "lowercase letters, digits and '_', starting with a letter" if pattern is _ID \
-            else "lowercase letters, digits, '.', '-' and '_'"
-        problems.append(f"{prefix}{key} {value!r} must use only {rule}")
+    if pattern is not None and not pattern[0].fullmatch(value):
+        problems.append(f"{prefix}{key} {value!r} must use only {pattern[1]}")
         return ""
     return value.strip()
 
@@ -219,10 +229,11 @@ def _levels(table: dict, name: str, extra: tuple[str, ...], problems: list[str])
     return out
 
 
-def _entries(raw: object, name: str, keys: tuple[str, ...], problems: list[str]) -> Iterator[tuple[str, dict, str]]:
+def _entries(raw: object, name: str, keys: tuple[str, ...],
+             problems: list[str]) -> Iterator[tuple[str, dict, str]]:
     """Yield ``(where, table, id)`` for each ``[[name]]`` table; check ids and key names."""
-    if not isinstance(raw, list) or not all(isinstance(e, dict) for e in raw):
-        problems.append(f"{name} must be a list of tables ([[{name}]]), not {_kind(raw)}")
+    if got := _not_list_of(raw, dict):
+        problems.append(f"{name} must be a list of tables ([[{name}]]), not {got}")
         return
     first: dict[str, int] = {}
     for i, entry in enumerate(raw):
@@ -267,8 +278,8 @@ def _trap(where: str, entry: dict, tid: str, known: set[str], problems: list[str
     title = _text(entry, "title", where, problems)
     description = _text(entry, "description", where, problems)
     related = entry.get("practices", [])
-    if not isinstance(related, list) or not all(isinstance(p, str) for p in related):
-        problems.append(f"{where}: practices must be a list of practice ids, not {_kind(related)}")
+    if got := _not_list_of(related, str):
+        problems.append(f"{where}: practices must be a list of practice ids, not {got}")
         related = []
     problems.extend(f"{where}: practices names unknown practice '{p}'{_suggest(p, sorted(known))}"
                     for p in related if p not in known)
@@ -283,7 +294,7 @@ def _build(data: dict[str, Any], source: str) -> Rubric:
     title = _text(data, "title", "", problems)
     proficiency = data.get("proficiency")
     if proficiency is None:
-        problems.append("missing required key 'proficiency' (the score, 1–4, that counts as proficient)")
+        problems.append("missing required key 'proficiency' (the score 1–4 that counts as proficient)")
     elif type(proficiency) is not int or proficiency not in SCORES:
         problems.append(f"proficiency must be one of the scale's scores 1–4 (got {proficiency!r})")
     scale = data.get("scale")
@@ -300,8 +311,8 @@ def _build(data: dict[str, Any], source: str) -> Rubric:
         problems.append("missing required key 'practices' (add a [[practices]] table per practice)")
     elif raw == []:
         problems.append("practices must list at least one practice (found none)")
-    found = [(_practice(where, e, pid, problems), pid)
-             for where, e, pid in _entries(raw or [], "practices", _PRACTICE_KEYS, problems)]
+    entries = _entries([] if raw is None else raw, "practices", _PRACTICE_KEYS, problems)
+    found = [(_practice(where, e, pid, problems), pid) for where, e, pid in entries]
     known = {pid for _, pid in found if pid}
     traps = [_trap(where, e, tid, known, problems)
              for where, e, tid in _entries(data.get("traps", []), "traps", _TRAP_KEYS, problems)]
@@ -370,7 +381,8 @@ def _load_file(path: Path, origin: str) -> Rubric:
             f"file with ${ENV_VAR} or --rubric (with neither, the packaged default is used).",
             str(path)) from None
     except OSError as exc:
-        raise RubricError(f"cannot read the rubric file{origin}: {exc.strerror or exc}", str(path)) from None
+        message = f"cannot read the rubric file{origin}: {exc.strerror or exc}"
+        raise RubricError(message, str(path)) from None
     return _load_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
 
 
@@ -382,5 +394,6 @@ def _load_cached(path: str, mtime_ns: int, size: int) -> Rubric:
     except OSError as exc:
         raise RubricError(f"cannot read the rubric file: {exc.strerror or exc}", path) from None
     except UnicodeDecodeError as exc:
-        raise RubricError(f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})", path) from None
+        message = f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})"
+        raise RubricError(message, path) from None
     return parse_rubric(text, path)

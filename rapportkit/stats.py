@@ -18,7 +18,6 @@ import math
 import reprlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from statistics import NormalDist
 
 import numpy as np
 
@@ -31,9 +30,9 @@ __all__ = [
 ]
 
 MIN_N = 3
-"""Fewest paired ratings (or, for :func:`icc`, targets) for which anything is estimated."""
+"""Fewest pairs of ratings (for :func:`icc`, targets) from which anything is estimated."""
 
-_ICC_FORMS = {  # canonical name -> (model, average of k raters?)
+_ICC_FORMS = {  # canonical name -> (model, mean of the k raters?)
     "ICC(1,1)": ("1", False), "ICC(A,1)": ("A", False), "ICC(C,1)": ("C", False),
     "ICC(1,k)": ("1", True), "ICC(A,k)": ("A", True), "ICC(C,k)": ("C", True),
 }
@@ -46,7 +45,7 @@ _ICC_ALIASES = {
 
 @dataclass(frozen=True)
 class IccResult:
-    """An intraclass correlation; ``f``/``df1``/``df2``/``p_value`` are its F test."""
+    """An intraclass correlation and the F test of ICC = 0 (``f``, ``df1``, ``df2``)."""
 
     kind: str
     value: float | None
@@ -107,7 +106,7 @@ class MeanResult:
     note: str = ""
 
 
-# ----------------------------------------------------------------------------- checks
+# --------------------------------------------------------------------------- helpers
 def _num(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else f"{v:g}"
 
@@ -116,9 +115,8 @@ def _vector(x, name: str) -> np.ndarray:
     try:
         arr = np.asarray(x, dtype=float)
     except (TypeError, ValueError):
-        raise ValidationError(
-            f"`{name}` must contain only numbers; drop 'not observed' ratings before "
-            f"calling (got {reprlib.repr(x)})") from None
+        raise ValidationError(f"`{name}` must contain only numbers; drop 'not observed' "
+                              f"ratings before calling (got {reprlib.repr(x)})") from None
     if arr.ndim != 1:
         raise ValidationError(f"`{name}` must be one-dimensional (got shape {arr.shape})")
     bad = np.flatnonzero(~np.isfinite(arr))
@@ -150,61 +148,63 @@ def _categories(categories: Sequence[float]) -> np.ndarray:
     return cats
 
 
-def _confidence(confidence: float) -> float:
+def _quantile(confidence: float) -> float:
+    """The upper tail probability ``(1 + confidence) / 2``, after checking `confidence`."""
     try:
         level = float(confidence)
     except (TypeError, ValueError):
         level = math.nan
     if not 0 < level < 1:
         raise ValidationError(f"`confidence` must be between 0 and 1 (got {confidence!r})")
-    return level
+    return 0.5 + level / 2
+
+
+def _z(q: float) -> float:
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf(q)
 
 
 def _too_few(n: int, what: str = "reviews") -> str | None:
     return f"too few {what} ({n}; at least {MIN_N} needed)" if n < MIN_N else None
 
 
-def _no_variation(x: np.ndarray, y: np.ndarray) -> str | None:
-    if np.all(x == x[0]) and np.all(y == x[0]):
-        return (f"no variation: every rating was {_num(x[0])}, so agreement beyond chance "
-                "cannot be estimated")
-    return None
+def _single_category(x: np.ndarray, y: np.ndarray) -> bool:
+    return bool(np.all(x == x[0]) and np.all(y == x[0]))
 
 
 def _weight_matrix(q: int, weights: str | None) -> np.ndarray:
     d = np.abs(np.subtract.outer(np.arange(q), np.arange(q))) / (q - 1)
     if weights is None:
         return (d == 0).astype(float)
-    if weights == "linear":
-        return 1.0 - d
-    if weights == "quadratic":
-        return 1.0 - d**2
+    if weights in ("linear", "quadratic"):
+        return 1.0 - (d if weights == "linear" else d**2)
     raise ValidationError(f'`weights` must be "quadratic", "linear" or None (got {weights!r})')
 
 
 def _table(x: np.ndarray, y: np.ndarray, cats: np.ndarray) -> np.ndarray:
-    """Joint proportions: rows are `a`'s categories, columns `b`'s."""
+    """Joint proportions; rows are `a`'s categories and columns `b`'s, in `cats` order."""
     order = np.argsort(cats)
-    i = order[np.searchsorted(cats[order], x)]
-    j = order[np.searchsorted(cats[order], y)]
+    i, j = (order[np.searchsorted(cats[order], v)] for v in (x, y))
     table = np.zeros((cats.size, cats.size))
     np.add.at(table, (i, j), 1.0)
     return table / x.size
 
 
-def _clip(v: float, lo: float = -1.0, hi: float = 1.0) -> float:
-    return float(min(max(v, lo), hi))
+def _interval(value: float, half: float) -> tuple[float, float]:
+    """``value ± half`` clipped to [-1, 1], but never so far as to exclude ``value``."""
+    return float(max(value - half, min(value, -1.0))), float(min(value + half, 1.0))
 
 
 # ------------------------------------------------------------------------------- ICC
-def _spearman_brown(r: float, k: int) -> float | None:
-    """Step a single-rater coefficient up to the mean of ``k`` raters (None if undefined)."""
+def _step_up(r: float, k: int) -> float | None:
+    """Spearman-Brown: single-rater coefficient -> mean of ``k`` raters (None if undefined)."""
     denom = 1.0 + (k - 1) * r
     return k * r / denom if denom > 1e-12 else None
 
 
 def _absolute_interval(msr, msc, mse, n, k, rho, q):
-    """McGraw & Wong (1996) interval for ICC(A,1), Satterthwaite df for the denominator."""
+    """McGraw & Wong (1996) interval for ICC(A,1), with Satterthwaite's df ``v``."""
     from scipy import stats
 
     if rho >= 1.0:
@@ -222,59 +222,58 @@ def _absolute_interval(msr, msc, mse, n, k, rho, q):
 
 
 def icc(ratings, kind: str = "ICC(A,1)", confidence: float = 0.95) -> IccResult:
-    """Intraclass correlation of ``k`` raters scoring the same ``n`` targets.
+    """Intraclass correlation of ``k`` raters who each rated the same ``n`` targets.
 
     Parameters
     ----------
     ratings : array_like, shape (n_targets, k_raters)
-        Complete ratings (no missing values), e.g. one column per rater.
+        Complete ratings, one column per rater.
     kind : str
-        McGraw & Wong (1996) form: ``"ICC(1,1)"`` (one-way), ``"ICC(A,1)"`` (two-way,
-        absolute agreement; Shrout & Fleiss ICC(2,1)), ``"ICC(C,1)"`` (two-way,
-        consistency; Shrout & Fleiss ICC(3,1)), or the mean-of-k-raters forms
-        ``"ICC(1,k)"``, ``"ICC(A,k)"``, ``"ICC(C,k)"``. pingouin's names ``"ICC1"`` …
-        ``"ICC3k"`` and Shrout & Fleiss's ``"ICC(2,1)"`` … ``"ICC(3,k)"`` are accepted.
+        McGraw & Wong (1996) form: ``"ICC(1,1)"`` one-way; ``"ICC(A,1)"`` two-way
+        absolute agreement (Shrout & Fleiss ICC(2,1)); ``"ICC(C,1)"`` two-way consistency
+        (Shrout & Fleiss ICC(3,1)); ``"ICC(1,k)"``, ``"ICC(A,k)"``, ``"ICC(C,k)"`` for the
+        mean of the k raters. Also accepted: pingouin's ``"ICC1"`` … ``"ICC3k"`` and
+        ``"ICC(2,1)"`` … ``"ICC(3,k)"``.
     confidence : float
         Confidence level of the interval.
 
     Returns
     -------
     IccResult
-        ``kind`` is the canonical name. The interval is the exact F interval of McGraw &
-        Wong (1996) (Satterthwaite-approximate for the absolute-agreement forms), as in
-        pingouin and R's ``psych::ICC``; ``f``, ``df1``, ``df2`` and ``p_value`` test
-        ICC = 0. Values and intervals are not clipped: in small samples they can fall
-        below -1, the k-rater forms especially.
+        ``kind`` is the canonical name. The interval is McGraw & Wong's F interval (for
+        ICC(A,·) with Satterthwaite's approximate df, so for a negative estimate it may
+        not contain it), as in pingouin and R's ``psych::ICC``. Nothing is clipped: in
+        small samples values can fall below -1, the mean-of-k forms especially.
 
     Degenerate inputs
     -----------------
-    * fewer than 3 targets: ``value`` and interval ``None``, note "too few targets (2; at
-      least 3 needed)";
-    * every rating identical, or every target with the same mean rating: ``None`` and a
-      note (reliability between targets cannot be estimated);
-    * no error variance (perfect agreement, or for the consistency form a constant offset
-      between raters): ``value`` 1.0, interval ``[1.0, 1.0]``, ``f`` ``math.inf`` and
-      ``p_value`` 0.0, with a note; ICC(A,·) with a pure rater offset keeps a finite
-      interval;
-    * a k-rater form whose single-rater value is at or below ``-1/(k-1)``: ``None`` with a
-      note; if only the lower limit is, ``ci_low`` is ``-math.inf``;
-    * ``ratings`` not 2-D, fewer than 2 raters, non-numeric or non-finite values, an
-      unknown ``kind`` or a ``confidence`` outside (0, 1): ``ValidationError``.
+    * fewer than 3 targets: ``value``, interval and F test ``None``, note "too few
+      targets (2; at least 3 needed)";
+    * every rating the same, or every target's ratings averaging the same: ``None`` and
+      a note saying reliability cannot be estimated;
+    * no error variance (perfect agreement; for ICC(C,·) also a constant offset between
+      raters): ``value`` 1.0, interval ``[1.0, 1.0]``, ``f`` ``math.inf``, ``p_value``
+      0.0 and a note; ICC(A,·) with a constant offset is below 1 with a finite interval;
+    * a mean-of-k form whose single-rater ICC is at or below ``-1/(k-1)``: ``None`` and
+      a note; when only the lower limit is, ``ci_low`` is ``-math.inf`` and a note says so;
+    * not 2-D, fewer than 2 raters, non-numeric or non-finite values, an unknown `kind`
+      or `confidence` outside (0, 1): ``ValidationError``.
     """
     name = _ICC_ALIASES.get(kind, kind) if isinstance(kind, str) else kind
     if name not in _ICC_FORMS:
         raise ValidationError(f"`kind` must be one of {', '.join(_ICC_FORMS)} (got {kind!r})")
     model, average = _ICC_FORMS[name]
-    q = 0.5 + _confidence(confidence) / 2
+    q = _quantile(confidence)
     try:
         x = np.asarray(ratings, dtype=float)
     except (TypeError, ValueError):
-        raise ValidationError(f"`ratings` must contain only numbers (got {reprlib.repr(ratings)})") from None
+        raise ValidationError(
+            f"`ratings` must contain only numbers (got {reprlib.repr(ratings)})") from None
     if x.ndim != 2:
         raise ValidationError(f"`ratings` must be 2-D, n_targets × k_raters (got shape {x.shape})")
     if not np.isfinite(x).all():
-        raise ValidationError("`ratings` must not contain missing or non-finite values; "
-                              "drop targets with a 'not observed' rating before calling")
+        raise ValidationError("`ratings` must not contain missing or non-finite values; drop "
+                              "targets with a 'not observed' rating before calling")
     n, k = x.shape
     if k < 2:
         raise ValidationError(f"`ratings` needs at least 2 raters (columns) (got {k})")
@@ -287,18 +286,16 @@ def icc(ratings, kind: str = "ICC(A,1)", confidence: float = 0.95) -> IccResult:
     if np.all(x == x.flat[0]):
         return empty(f"no variation: every rating was {_num(x.flat[0])}, so reliability "
                      "cannot be estimated")
-
     # Two-way ANOVA sums of squares on centred data; round-off dust is set to zero.
     d = x - x.mean()
     rows, cols = d.mean(axis=1, keepdims=True), d.mean(axis=0, keepdims=True)
-    ss_total = float((d**2).sum())
     ss = np.array([k * (rows**2).sum(), n * (cols**2).sum(),
                    ((d - rows - cols) ** 2).sum(), ((d - rows) ** 2).sum()])
-    ss[ss < 1e-12 * ss_total] = 0.0
+    ss[ss < 1e-12 * (d**2).sum()] = 0.0
     msr, msc = ss[0] / (n - 1), ss[1] / (k - 1)
     mse, msw = ss[2] / ((n - 1) * (k - 1)), ss[3] / (n * (k - 1))
     if msr == 0.0:
-        return empty(f"no differences between targets: every target's ratings averaged "
+        return empty("no differences between targets: every target's ratings averaged "
                      f"{_num(round(float(x.mean()), 4))}, so reliability cannot be estimated")
 
     from scipy import stats
@@ -320,42 +317,37 @@ def icc(ratings, kind: str = "ICC(A,1)", confidence: float = 0.95) -> IccResult:
         notes.append("no disagreement left to estimate error from, so the interval "
                      "collapses to 1; treat it with caution when there are few targets")
     if average:
-        single, rho = rho, _spearman_brown(rho, k)
+        single, rho = rho, _step_up(rho, k)
         if rho is None:
-            return empty(f"the single-rater ICC ({single:.2f}) is at or below "
-                         f"-1/(k-1), so the average of {k} raters is undefined")
+            return empty(f"the single-rater ICC ({single:.2f}) is at or below -1/(k-1), "
+                         f"so the average of {k} raters is undefined")
         if interval is not None:
-            lo, hi = (_spearman_brown(v, k) for v in interval)
+            lo, hi = (_step_up(v, k) for v in interval)
             interval = None if hi is None else (-math.inf if lo is None else lo, hi)
             if lo is None and hi is not None:
                 notes.append("the lower confidence limit is unbounded")
     if interval is None:
         notes.append("the confidence interval cannot be computed for these data")
-        interval = (None, None)
-    lo, hi = (None if v is None else float(v) for v in interval)
-    result = IccResult(name, float(rho), lo, hi, float(f_stat), df1, df2, p_value, n, k,
-                       "; ".join(notes))
-    if not all(math.isfinite(v) or v == -math.inf for v in (result.value, result.ci_low,
-               result.ci_high) if v is not None):  # pragma: no cover - safety net
-        return empty("could not be estimated from these data")
-    return result
+    lo, hi = (None, None) if interval is None else (float(v) for v in interval)
+    return IccResult(name, float(rho), lo, hi, float(f_stat), df1, df2, p_value, n, k,
+                     "; ".join(notes))
 
 
-# ----------------------------------------------------------------- kappa, AC1 / AC2
-def weighted_kappa(a, b, weights: str | None = "quadratic", categories: Sequence[float] = (1, 2, 3, 4),
+# ------------------------------------------------------------------ kappa, AC1 / AC2
+def weighted_kappa(a, b, weights: str | None = "quadratic",
+                   categories: Sequence[float] = (1, 2, 3, 4),
                    confidence: float = 0.95) -> KappaResult:
     """Cohen's kappa between two raters, weighted for ordinal categories.
 
     Parameters
     ----------
     a, b : array_like
-        Paired ratings (e.g. self and supervisor), same length, values in `categories`.
+        Paired ratings (e.g. self and supervisor), values in `categories`.
     weights : {"quadratic", "linear", None}
-        Agreement weights ``1 - (|i-j|/(q-1))**p`` with p = 2 or 1 on the categories'
-        positions (categories count as equally spaced, in the order given); ``None`` is
-        unweighted kappa.
+        Agreement weights ``1 - (|i - j| / (q - 1))**p``, p = 2 or 1, on the categories'
+        positions (equally spaced, in the order given); ``None`` for unweighted kappa.
     categories : sequence of float
-        All categories of the scale, whether used or not.
+        Every category of the scale, used or not.
     confidence : float
         Confidence level of the interval.
 
@@ -363,29 +355,33 @@ def weighted_kappa(a, b, weights: str | None = "quadratic", categories: Sequence
     -------
     KappaResult
         ``se`` is the large-sample (non-null) standard error of Fleiss, Cohen & Everitt
-        (1969); the interval is ``value ± z * se`` with a normal quantile, clipped to
-        [-1, 1].
+        (1969); the interval is ``value ± z * se`` (normal quantile), clipped to [-1, 1]
+        (a weighted kappa below -1 keeps its own value as the lower limit).
 
     Degenerate inputs
     -----------------
-    * fewer than 3 pairs: ``value``/interval/``se`` ``None``, note "too few reviews (2; at
-      least 3 needed)";
-    * both raters gave the same single category throughout: ``None``, note "no variation:
-      every rating was 3, so agreement beyond chance cannot be estimated";
+    * fewer than 3 pairs: ``value``, interval and ``se`` ``None``, note "too few reviews
+      (2; at least 3 needed)";
+    * both raters used one and the same category throughout: ``None``, note "no
+      variation: every rating was 3, so agreement beyond chance cannot be estimated";
     * one rater used a single category: ``value`` 0.0 (kappa is 0 by construction), no
-      interval or ``se``, and a note pointing to :func:`gwet_ac2`;
-    * perfect agreement with variation: ``value`` 1.0, ``se`` 0.0 and interval
-      ``[1.0, 1.0]`` (the large-sample SE vanishes; a note says so);
+      interval or ``se``, and a note pointing to AC2;
+    * perfect agreement with variation: ``value`` 1.0, ``se`` 0.0, interval
+      ``[1.0, 1.0]``, with a note;
     * mismatched lengths, values outside `categories`, non-numeric or non-finite values,
-      unknown `weights` or a `confidence` outside (0, 1): ``ValidationError``.
+      unknown `weights` or `confidence` outside (0, 1): ``ValidationError``.
     """
     cats = _categories(categories)
     x, y = _pair(a, b, cats)
     w = _weight_matrix(cats.size, weights)
-    z = NormalDist().inv_cdf(0.5 + _confidence(confidence) / 2)
+    z = _z(_quantile(confidence))
     n = x.size
-    if (note := _too_few(n) or _no_variation(x, y)) is not None:
+    if (note := _too_few(n)) is not None:
         return KappaResult(None, None, None, None, n, note)
+    if _single_category(x, y):
+        return KappaResult(None, None, None, None, n, (
+            f"no variation: every rating was {_num(x[0])}, so agreement beyond chance "
+            "cannot be estimated"))
     for name, arr in (("a", x), ("b", y)):
         if np.all(arr == arr[0]):
             return KappaResult(0.0, None, None, None, n, (
@@ -396,23 +392,23 @@ def weighted_kappa(a, b, weights: str | None = "quadratic", categories: Sequence
     po, pe = float((w * p).sum()), float((w * np.outer(row, col)).sum())
     kappa = (po - pe) / (1.0 - pe)
     spread = np.add.outer(w @ col, row @ w) * (1.0 - kappa)
-    var = ((p * (w - spread) ** 2).sum() - (kappa - pe * (1.0 - kappa)) ** 2) / (n * (1.0 - pe) ** 2)
+    var = ((p * (w - spread) ** 2).sum() - (kappa - pe * (1.0 - kappa)) ** 2) / (
+        n * (1.0 - pe) ** 2)
     se = math.sqrt(max(float(var), 0.0))
-    note = "perfect agreement: the large-sample standard error is 0" if po >= 1.0 - 1e-12 else ""
-    return KappaResult(float(kappa), _clip(kappa - z * se), _clip(kappa + z * se), se, n, note)
+    note = "perfect agreement: the large-sample standard error is 0" if po >= 1 - 1e-12 else ""
+    return KappaResult(float(kappa), *_interval(kappa, z * se), se, n, note)
 
 
-def gwet_ac2(a, b, categories: Sequence[float] = (1, 2, 3, 4), weights: str | None = "quadratic",
-             confidence: float = 0.95) -> AC2Result:
+def gwet_ac2(a, b, categories: Sequence[float] = (1, 2, 3, 4),
+             weights: str | None = "quadratic", confidence: float = 0.95) -> AC2Result:
     """Gwet's AC2 agreement coefficient for two raters (AC1 when unweighted).
 
     Parameters
     ----------
     a, b : array_like
-        Paired ratings, same length, values in `categories`.
+        Paired ratings, values in `categories`.
     categories : sequence of float
-        All categories of the scale, whether used or not (the chance term depends on
-        their number).
+        Every category of the scale, used or not (chance agreement depends on how many).
     weights : {"quadratic", "linear", None}
         Agreement weights as in :func:`weighted_kappa`; ``None`` gives AC1.
     confidence : float
@@ -421,58 +417,55 @@ def gwet_ac2(a, b, categories: Sequence[float] = (1, 2, 3, 4), weights: str | No
     Returns
     -------
     AC2Result
-        Chance agreement is ``pe = T_w / (q(q-1)) * sum_k pi_k (1 - pi_k)``, with ``T_w``
-        the sum of the weights and ``pi_k`` the raters' mean share of category k. ``se``
-        is Gwet's (2008) variance for two raters with an infinite population (sampling
-        fraction 0); the interval is ``value ± t(n-1) * se``, as in Gwet's irrCAC,
-        clipped to [-1, 1].
+        Chance agreement ``pe = T_w / (q(q-1)) * sum_k pi_k (1 - pi_k)``, ``T_w`` the sum
+        of the weights and ``pi_k`` the two raters' mean share of category k. ``se`` is
+        Gwet's (2008) two-rater variance for an infinite population; the interval is
+        ``value ± t(n-1) * se`` as in Gwet's irrCAC, clipped to [-1, 1] (an AC2 below
+        -1, possible with weights, keeps its own value as the lower limit).
 
     Degenerate inputs
     -----------------
-    * fewer than 3 pairs: ``value``/interval/``se`` ``None``, note "too few reviews (2; at
-      least 3 needed)";
-    * both raters gave the same single category throughout: AC2 stays defined (chance
-      agreement is 0), so ``value`` 1.0, ``se`` 0.0, interval ``[1.0, 1.0]``, with a note
+    * fewer than 3 pairs: ``value``, interval and ``se`` ``None``, note "too few reviews
+      (2; at least 3 needed)";
+    * both raters used one and the same category throughout: AC2 stays defined (chance
+      agreement is 0): ``value`` 1.0, ``se`` 0.0, interval ``[1.0, 1.0]`` and a note
       that the ratings had no variation;
-    * perfect agreement with variation: ``value`` 1.0 and Gwet's interval (``se`` is 0);
+    * perfect agreement with variation: ``value`` 1.0, ``se`` 0.0, interval ``[1.0, 1.0]``;
     * mismatched lengths, values outside `categories`, non-numeric or non-finite values,
-      unknown `weights` or a `confidence` outside (0, 1): ``ValidationError``.
+      unknown `weights` or `confidence` outside (0, 1): ``ValidationError``.
     """
     cats = _categories(categories)
     x, y = _pair(a, b, cats)
     w = _weight_matrix(cats.size, weights)
-    level = _confidence(confidence)
-    n, q = x.size, cats.size
+    q_tail, n, q = _quantile(confidence), x.size, cats.size
     if (note := _too_few(n)) is not None:
         return AC2Result(None, None, None, None, n, note)
     from scipy import stats
 
     p = _table(x, y, cats)
     pi = (p.sum(axis=1) + p.sum(axis=0)) / 2.0
-    scale = 1 / (q - 1)
+    scale = w.sum() / (q * (q - 1))
     pa, pe = float((w * p).sum()), float(scale * (pi * (1.0 - pi)).sum())
     ac = (pa - pe) / (1.0 - pe)
     dev = w - 2.0 * (1.0 - ac) * scale * (1.0 - np.add.outer(pi, pi) / 2.0)
     var = ((p * dev**2).sum() - (pa - 2.0 * (1.0 - ac) * pe) ** 2) / (n * (1.0 - pe) ** 2)
     se = math.sqrt(max(float(var), 0.0))
-    t = float(stats.t.ppf(0.5 + level / 2, n - 1))
-    note = _no_variation(x, y) or ""
-    if note:
-        note = note.replace("agreement beyond chance cannot be estimated",
-                            "AC2 counts it as perfect agreement; it says little about calibration")
-    return AC2Result(float(ac), _clip(ac - t * se), _clip(ac + t * se), se, n, note)
+    t = float(stats.t.ppf(q_tail, n - 1))
+    note = (f"no variation: every rating was {_num(x[0])}; AC2 counts that as perfect "
+            "agreement, but it says little about calibration" if _single_category(x, y) else "")
+    return AC2Result(float(ac), *_interval(ac, t * se), se, n, note)
 
 
-# ---------------------------------------------------------------- simple summaries
-def _wilson(hits: int, n: int, confidence: float, what: str) -> ProportionResult:
+# ------------------------------------------------------------------ simple summaries
+def _wilson(hits: int, n: int, q: float, what: str) -> ProportionResult:
     if (note := _too_few(n)) is not None:
         return ProportionResult(None, None, None, n, note)
-    z = NormalDist().inv_cdf(0.5 + confidence / 2)
-    p = hits / n
+    z, p = _z(q), hits / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return ProportionResult(p, _clip(centre - half, 0.0), _clip(centre + half, 0.0), n,
-                            f"{hits} of {n} pairs {what}")
+    # min/max with p keep round-off from pushing a limit past 0 of n or n of n
+    return ProportionResult(p, min(max(centre - half, 0.0), p), max(min(centre + half, 1.0), p),
+                            n, f"{hits} of {n} pairs {what}")
 
 
 def exact_agreement(a, b, *, confidence: float = 0.95) -> ProportionResult:
@@ -492,23 +485,38 @@ def exact_agreement(a, b, *, confidence: float = 0.95) -> ProportionResult:
 
     Degenerate inputs
     -----------------
-    * fewer than 3 pairs: ``value`` and interval ``None`` with a "too few reviews" note;
-    * all or none matching: 1.0 or 0.0 with a proper (non-degenerate) Wilson interval;
-    * mismatched lengths, non-numeric or non-finite values, or a `confidence` outside
+    * fewer than 3 pairs: ``value`` and interval ``None``, note "too few reviews (2; at
+      least 3 needed)";
+    * all or no pairs matching: 1.0 or 0.0 with a proper (non-zero-width) Wilson interval;
+    * mismatched lengths, non-numeric or non-finite values, or `confidence` outside
       (0, 1): ``ValidationError``.
     """
     x, y = _pair(a, b)
-    return _wilson(int((x == y).sum()), x.size, _confidence(confidence), "matched exactly")
+    return _wilson(int((x == y).sum()), x.size, _quantile(confidence), "matched exactly")
 
 
 def within_one(a, b, *, confidence: float = 0.95) -> ProportionResult:
     """Share of pairs at most one scale point apart, with a Wilson score interval.
 
-    Parameters and degenerate inputs are as for :func:`exact_agreement`.
+    Parameters
+    ----------
+    a, b : array_like
+        Paired ratings of the same length.
+    confidence : float
+        Confidence level of the interval.
+
+    Returns
+    -------
+    ProportionResult
+        ``note`` reads e.g. "8 of 9 pairs were within one point".
+
+    Degenerate inputs
+    -----------------
+    As for :func:`exact_agreement`.
     """
     x, y = _pair(a, b)
     hits = int((np.abs(x - y) <= 1.0 + 1e-9).sum())
-    return _wilson(hits, x.size, _confidence(confidence), "were within one point")
+    return _wilson(hits, x.size, _quantile(confidence), "were within one point")
 
 
 def mean_signed_gap(a, b, *, confidence: float = 0.95) -> MeanResult:
@@ -517,7 +525,7 @@ def mean_signed_gap(a, b, *, confidence: float = 0.95) -> MeanResult:
     Parameters
     ----------
     a, b : array_like
-        Paired ratings of the same length. A positive gap means `a` rates higher.
+        Paired ratings of the same length; a positive gap means `a` rates higher.
     confidence : float
         Confidence level of the interval.
 
@@ -528,59 +536,79 @@ def mean_signed_gap(a, b, *, confidence: float = 0.95) -> MeanResult:
 
     Degenerate inputs
     -----------------
-    * fewer than 3 pairs: ``value`` and interval ``None`` with a "too few reviews" note;
-    * every gap the same: that gap, an interval of zero width, and a note saying so;
-    * mismatched lengths, non-numeric or non-finite values, or a `confidence` outside
+    * fewer than 3 pairs: ``value`` and interval ``None``, note "too few reviews (2; at
+      least 3 needed)";
+    * every gap the same: that gap, an interval of zero width and a note saying so;
+    * mismatched lengths, non-numeric or non-finite values, or `confidence` outside
       (0, 1): ``ValidationError``.
     """
     x, y = _pair(a, b)
-    level = _confidence(confidence)
-    gap = x - y
-    n = gap.size
+    q = _quantile(confidence)
+    gap, n = x - y, x.size
     if (note := _too_few(n)) is not None:
         return MeanResult(None, None, None, n, note)
-    mean = float(gap.mean())
     if np.all(gap == gap[0]):
-        return MeanResult(float(gap[0]), float(gap[0]), float(gap[0]), n,
-                          f"every gap was {_num(gap[0])}, so the interval has zero width")
+        g = float(gap[0])
+        return MeanResult(g, g, g, n, f"every gap was {_num(g)}, so the interval has zero width")
     from scipy import stats
 
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * float(gap.std(ddof=1)) / math.sqrt(n)
+    mean = float(gap.mean())
+    half = float(stats.t.ppf(q, n - 1)) * float(gap.std(ddof=1)) / math.sqrt(n)
     return MeanResult(mean, mean - half, mean + half, n)
 
 
-# -------------------------------------------------------------------------- labels
-def _checked_label_value(value: float | None) -> float | None:
-    if value is None:
-        return None
-    v = float(value)
-    if math.isnan(v) or v > 1.0 + 1e-9:
-        raise ValidationError(f"`value` must be an agreement coefficient of at most 1 (got {value!r})")
-    return v
+# ---------------------------------------------------------------------------- labels
+def _label_input(value: float | None) -> float | None:
+    if value is not None and (math.isnan(float(value)) or float(value) > 1.0 + 1e-9):
+        raise ValidationError(
+            f"`value` must be an agreement coefficient of at most 1 (got {value!r})")
+    return None if value is None else float(value)
 
 
 def label_icc(value: float | None) -> str:
     """Koo & Li (2016) label for an ICC.
 
-    ``value < 0.5`` "poor", ``0.5 <= value < 0.75`` "moderate", ``0.75 <= value <= 0.9``
-    "good", ``value > 0.9`` "excellent"; ``None`` gives "not estimable". NaN or a value
-    above 1 raises ``ValidationError``.
+    Parameters
+    ----------
+    value : float or None
+        An ICC, e.g. ``IccResult.value``.
+
+    Returns
+    -------
+    str
+        "poor" below 0.5, "moderate" from 0.5 to below 0.75, "good" from 0.75 to 0.9
+        inclusive, "excellent" above 0.9; "not estimable" for ``None``.
+
+    Degenerate inputs
+    -----------------
+    NaN or a value above 1 raises ``ValidationError``.
     """
-    v = _checked_label_value(value)
+    v = _label_input(value)
     if v is None:
         return "not estimable"
     return "poor" if v < 0.5 else "moderate" if v < 0.75 else "good" if v <= 0.9 else "excellent"
 
 
 def label_kappa(value: float | None) -> str:
-    """Landis & Koch (1977) label for kappa (also used for AC1/AC2).
+    """Landis & Koch (1977) label for kappa, also used for AC1/AC2.
 
-    ``< 0`` "poor", ``0–0.20`` "slight", ``0.21–0.40`` "fair", ``0.41–0.60`` "moderate",
-    ``0.61–0.80`` "substantial", above "almost perfect". Bands are closed above (0.20 is
-    "slight", 0.2001 "fair"). ``None`` gives "not estimable"; NaN or a value above 1
-    raises ``ValidationError``.
+    Parameters
+    ----------
+    value : float or None
+        A kappa or AC2, e.g. ``KappaResult.value``.
+
+    Returns
+    -------
+    str
+        "poor" below 0, then "slight" (0–0.20), "fair" (0.21–0.40), "moderate"
+        (0.41–0.60), "substantial" (0.61–0.80), "almost perfect" (0.81–1). Bands are
+        closed above: 0.20 is "slight" and 0.2001 "fair". "not estimable" for ``None``.
+
+    Degenerate inputs
+    -----------------
+    NaN or a value above 1 raises ``ValidationError``.
     """
-    v = _checked_label_value(value)
+    v = _label_input(value)
     if v is None:
         return "not estimable"
     if v < 0:

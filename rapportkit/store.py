@@ -212,10 +212,12 @@ class Store:
                 raise ValidationError(
                     f"session {session.id} belongs to a review already; record a new session instead"
                 )
-            self.conn.execute("DELETE FROM sessions WHERE id = ?", (session.id,))
+        # an upsert, not DELETE + INSERT: the review row referencing the session stays valid
         self.conn.execute(
             "INSERT INTO sessions (id, specialist_id, session_date, modality, duration_min, source, code)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET specialist_id = excluded.specialist_id,"
+            " session_date = excluded.session_date, modality = excluded.modality,"
+            " duration_min = excluded.duration_min, source = excluded.source, code = excluded.code",
             (session.id, session.specialist_id, session.date.isoformat(), session.modality.value,
              session.duration_min, session.source.value, session.code),
         )
@@ -393,10 +395,10 @@ class Store:
             "SELECT trap_id FROM traps WHERE review_id = ? AND revision = ?", key)]
         goals = [Goal(g, p, t, a, dt.date.fromisoformat(f), target) for g, p, t, a, f, target in self.conn.execute(
             "SELECT goal_id, practice_id, text, actions, follow_up, target FROM goals"
-            " WHERE review_id = ? AND revision = ? ORDER BY goal_id", key)]
+            " WHERE review_id = ? AND revision = ? ORDER BY rowid", key)]  # as entered
         updates = [GoalUpdate(g, s, n) for g, s, n in self.conn.execute(
             "SELECT goal_id, status, note FROM goal_updates WHERE review_id = ? AND revision = ?"
-            " ORDER BY goal_id", key)]
+            " ORDER BY rowid", key)]  # as entered
         return Review(
             id=review_id, revision=revision, session=self.session(head[0]), supervisor_id=head[1],
             review_date=dt.date.fromisoformat(head[2]), status=head[3], rubric_id=head[4],
@@ -437,17 +439,24 @@ class Store:
             "SELECT revision FROM reviews WHERE review_id = ? ORDER BY revision", (review_id,))]
         return [self.review(review_id, rev) for rev in revs]
 
-    def open_goals(self, specialist_id: str, *, before: dt.date | None = None) -> list[tuple[Goal, str]]:
+    def open_goals(
+        self, specialist_id: str, *, before: dt.date | None = None, exclude_review: str | None = None
+    ) -> list[tuple[Goal, str]]:
         """Goals of ``specialist_id`` with no final verdict yet (open or carried), with the
-        id of the review that set them, oldest first."""
+        id of the review that set them, oldest first.
+
+        ``exclude_review`` leaves out one review entirely, goals and verdicts alike: the
+        review in progress, so its own new goals and its not-yet-signed verdicts do not
+        change which earlier goals it has to give a verdict on."""
+        reviews = [r for r in self.reviews(specialist_id) if r.id != exclude_review]
         result = []
-        for review in self.reviews(specialist_id):
+        for review in reviews:
             if before is not None and review.review_date >= before:
                 continue
             for goal in review.goals:
                 result.append((goal, review.id))
         verdicts: dict[str, str] = {}
-        for review in self.reviews(specialist_id):
+        for review in reviews:
             for update in review.goal_updates:
                 verdicts[update.goal_id] = update.status.value
         return [(g, rid) for g, rid in result if verdicts.get(g.id, "open") in ("open", "carried")]

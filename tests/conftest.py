@@ -131,6 +131,18 @@ def raw_connect(path: Path | str) -> sqlite3.Connection:
     return sqlite3.connect(str(path), isolation_level=None)
 
 
+def save_batch(path: str, worker: int, count: int) -> None:
+    """Save ``count`` signed reviews from one process (the concurrency test's worker; it
+    lives here so a spawned process imports nothing heavy)."""
+    rubric = default_rubric()
+    with Store(path, actor=f"worker-{worker}", rubric=rubric) as s:
+        for i in range(count):
+            s.save_review(build_review(
+                rubric, review_id=f"rv-w{worker}-{i:02d}", session_id=f"se-w{worker}-{i:02d}",
+                specialist=f"sp-{worker % 3 + 1}", supervisor="sv-2" if worker % 3 == 2 else "sv-1",
+                goals=[goal(f"g-{worker}-{i}")] if i % 5 == 0 else ()))
+
+
 @pytest.fixture(scope="session")
 def rubric() -> Rubric:
     return default_rubric()

@@ -142,13 +142,15 @@ def test_online_backups_during_writes_verify_and_restore(tmp_path):
     db = tmp_path / "busy.db"
     _seed_people(db)
     ctx = mp.get_context("spawn")
-    writer = ctx.Process(target=fault_workers.write_reviews, args=(str(db), "b-", 150, 5))
+    writer = ctx.Process(target=fault_workers.write_reviews, args=(str(db), "b-", 2000, 5))
     writer.start()
     backups, good = 0, 0
     try:
         with Store(db, readonly=True) as store:
-            while writer.is_alive() and backups < 8:
-                time.sleep(0.3)
+            while store.counts()["reviews"] == 0:  # wait until the writer is writing
+                time.sleep(0.05)
+            while writer.is_alive() and backups < 6:
+                time.sleep(0.1)
                 dest = store.backup(tmp_path / f"copy-{backups}.db")
                 backups += 1
                 with Store(dest, readonly=True) as copy:
@@ -156,6 +158,7 @@ def test_online_backups_during_writes_verify_and_restore(tmp_path):
                         good += 1
                         copy.reviews()  # restorable: every review loads
     finally:
-        writer.join(120)
+        writer.terminate()
+        writer.join(60)
     print(f"\nbackups during writes: taken {backups}, verified {good}")
     assert backups >= 2 and good == backups

@@ -230,21 +230,28 @@ def _adversarial_inputs() -> dict[str, str]:
         "phones": "555-0142 ", "close-parens": "http://x.co/)", "ssn-ish": "000-12-",
     }
     out = {name: (unit * (_MB // len(unit) + 1))[:_MB] for name, unit in units.items()}
-    out["random-junk"] = "".join(rng.choice(junk) for _ in range(_MB))
+    out["random-junk"] = "".join(rng.choices(junk, k=_MB))
     out["long-local-part"] = "a" * _MB + "@example.com"
     out["client-then-spaces"] = "client" + " " * _MB + "x"
     return out
 
 
 _ADVERSARIAL = _adversarial_inputs()
+# The brief's four plus a few mixed shapes run every time; the rest are marked slow.
+_CORE = {"digits", "dots", "ats", "spaces", "random-junk", "email-ish", "client-then-spaces"}
 
 
-@pytest.mark.parametrize("name", sorted(_ADVERSARIAL))
+@pytest.mark.parametrize(
+    "name",
+    [n if n in _CORE else pytest.param(n, marks=pytest.mark.slow) for n in sorted(_ADVERSARIAL)],
+)
 def test_one_megabyte_adversarial_input_is_fast(name):
     text = _ADVERSARIAL[name]
-    began = time.perf_counter()
+    # CPU time of this process, so a busy machine does not fail the guard; runaway
+    # backtracking on 1 MB would take minutes, not seconds.
+    began = time.process_time()
     findings = scan(text, ["Aa Bb"])
-    elapsed = time.perf_counter() - began
+    elapsed = time.process_time() - began
     assert elapsed < 5.0, f"{name}: scan took {elapsed:.1f}s"
     for a, b in zip(findings, findings[1:]):
         assert a.end <= b.start
@@ -259,4 +266,5 @@ def test_findings_are_consistent_on_arbitrary_text(text):
     for a, b in zip(findings, findings[1:]):
         assert a.end <= b.start
     redacted = redact(text, findings)
-    assert redacted.count("[") - text.count("[") == len(findings)
+    removed = sum(f.end - f.start for f in findings)
+    assert len(redacted) == len(text) - removed + sum(len(f.kind) + 2 for f in findings)

@@ -213,16 +213,19 @@ def _scale_missing(d): del d["scale"]["3"]
 def _bad_practice_id(d): d["practices"][0]["id"] = "Safe Environment"
 def _empty_title(d): d["traps"][1]["title"] = "  "
 def _dup_trap(d): d["traps"][3]["id"] = "dominating"
+def _practices_table(d): d["practices"] = {}
+def _trap_practices_text(d): d["traps"][0]["practices"] = ["empathy", 2]
+def _no_indicators(d): d["practices"][8]["indicators"] = []
 
 
-@pytest.mark.parametrize(("mutate", "expected"), [
+BROKEN = [
     (_drop_anchor, "practices[3] (id 'non_judgment'): anchors is missing level 2"),
     (_typo_top, "unknown key 'practises' (did you mean 'practices'?)"),
     (_typo_practice, "practices[1] (id 'active_listening'): unknown key 'indicator' (did you mean 'indicators'?)"),
     (_duplicate, "practices[5]: duplicate id 'empathy' (first at practices[2])"),
     (_wrong_type, "practices[1] (id 'active_listening'): indicators must be a list of 1–10 strings, not an integer"),
     (_bad_item, "practices[2] (id 'empathy'): indicators[1] must be a non-empty string, not an integer"),
-    (_too_many, "practices[2] (id 'empathy'): indicators must be a list of 1–10 strings, not a list of 11"),
+    (_too_many, "practices[2] (id 'empathy'): indicators must be a list of 1–10 strings, not a list of 11 items"),
     (_anchor_text, "practices[0] (id 'safe_environment'): anchors must be a table with keys \"1\" to \"4\", not a string"),
     (_trap_practice, "traps[2] (id 'power_struggle'): practices names unknown practice 'empathyy' (did you mean 'empathy'?)"),
     (_proficiency, "proficiency must be one of the scale's scores 1–4 (got 7)"),
@@ -236,7 +239,13 @@ def _dup_trap(d): d["traps"][3]["id"] = "dominating"
     (_bad_practice_id, "practices[0]: id 'Safe Environment' must use only lowercase letters, digits and '_', starting with a letter"),
     (_empty_title, "traps[1] (id 'judgement'): title must be a non-empty string, not an empty string"),
     (_dup_trap, "traps[3]: duplicate id 'dominating' (first at traps[0])"),
-], ids=lambda v: getattr(v, "__name__", "")[1:] if callable(v) else "")
+    (_practices_table, "practices must be a list of tables ([[practices]]), not a table"),
+    (_trap_practices_text, "traps[0] (id 'dominating'): practices must be a list of practice ids, not a list containing an integer"),
+    (_no_indicators, "practices[8] (id 'boundaries'): indicators must be a list of 1–10 strings, not an empty list"),
+]
+
+
+@pytest.mark.parametrize(("mutate", "expected"), BROKEN, ids=[m.__name__.lstrip("_") for m, _ in BROKEN])
 def test_broken_rubric_is_rejected_with_a_located_message(mutate, expected):
     data = default_data()
     mutate(data)
@@ -379,3 +388,10 @@ def test_public_names_are_exported():
     assert set(rubric_mod.__all__) >= {"Rubric", "Practice", "Trap", "Level", "load_rubric",
                                        "parse_rubric", "default_rubric"}
     assert isinstance(default_rubric(), Rubric)
+
+
+def test_file_that_is_not_utf8_text_is_rejected(tmp_path):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes('title = "Café"\n'.encode("latin-1"))
+    with pytest.raises(RubricError, match=r"(?s)latin1\.toml is not a valid rubric.*not UTF-8 text"):
+        load_rubric(path)

@@ -27,6 +27,7 @@ from rapportkit.errors import ValidationError
 pytestmark = pytest.mark.filterwarnings("error")
 
 ICC_KINDS = ["ICC(1,1)", "ICC(A,1)", "ICC(C,1)", "ICC(1,k)", "ICC(A,k)", "ICC(C,k)"]
+TOO_FEW_2 = "too few reviews (2; at least 3 needed)"
 DOCUMENTED_ICC_NOTES = ("too few targets", "no variation", "no differences between targets",
                         "is at or below -1/(k-1)")
 
@@ -201,7 +202,8 @@ def test_icc_no_differences_between_targets(kind):
     with strict():  # every row averages 3: raters disagree, targets do not differ
         result = rs.icc([[3, 3], [2, 4], [4, 2]], kind)
     assert result.value is None
-    assert result.note.startswith("no differences between targets: every target's ratings averaged 3")
+    assert result.note.startswith(
+        "no differences between targets: every target's ratings averaged 3")
 
 
 def test_icc_average_form_undefined_when_single_rater_icc_at_floor():
@@ -312,7 +314,7 @@ def test_kappa_weights_depend_on_category_positions_not_only_those_used():
 def test_kappa_too_few_reviews():
     with strict():
         result = rs.weighted_kappa([3, 4], [3, 4])
-    assert result == rs.KappaResult(None, None, None, None, 2, "too few reviews (2; at least 3 needed)")
+    assert result == rs.KappaResult(None, None, None, None, 2, TOO_FEW_2)
 
 
 @pytest.mark.parametrize("weights", ["quadratic", "linear", None])
@@ -320,7 +322,8 @@ def test_kappa_single_category_used_by_both(weights):
     with strict():
         result = rs.weighted_kappa([3] * 6, [3] * 6, weights=weights)
     assert result.value is None and result.ci_low is None and result.se is None
-    assert result.note == "no variation: every rating was 3, so agreement beyond chance cannot be estimated"
+    assert result.note == ("no variation: every rating was 3, so agreement beyond chance "
+                           "cannot be estimated")
 
 
 def test_kappa_one_rater_single_category_is_zero_by_construction():
@@ -342,6 +345,15 @@ def test_kappa_interval_is_clipped_to_minus_one_one():
     a, b = [1, 2, 3, 4, 4, 3], [1, 2, 3, 4, 3, 4]
     result = rs.weighted_kappa(a, b, confidence=0.999)
     assert result.ci_high == 1.0 and result.value < 1.0
+    low = rs.weighted_kappa([1, 2, 1, 2, 1], [2, 1, 2, 1, 2], weights=None, confidence=0.999)
+    assert low.value - 3 * low.se < -1.0 == low.ci_low < low.value
+
+
+def test_ac2_below_minus_one_keeps_the_estimate_inside_its_interval():
+    with strict():  # quadratic AC2 can fall below -1 when the raters sit at opposite ends
+        result = rs.gwet_ac2([1, 1, 1, 1], [3, 4, 4, 4])
+    assert result.value < -1.0
+    assert result.ci_low == result.value < result.ci_high
 
 
 # ------------------------------------------------------------------ Gwet AC1 / AC2
@@ -416,7 +428,7 @@ def test_gwet_ac1_resists_the_kappa_paradox():
 def test_gwet_ac2_too_few_reviews():
     with strict():
         result = rs.gwet_ac2([3, 4], [3, 3])
-    assert result == rs.AC2Result(None, None, None, None, 2, "too few reviews (2; at least 3 needed)")
+    assert result == rs.AC2Result(None, None, None, None, 2, TOO_FEW_2)
 
 
 @pytest.mark.parametrize("weights", ["quadratic", "linear", None])
@@ -446,7 +458,7 @@ def test_kappa_and_ac2_never_nan_never_warn_and_are_symmetric(pair, weights):
         assert all(v is None or math.isfinite(v) for v in numbers)
         assert (result.value is None) == (len(a) < 3 or may_be_undefined)
         if result.ci_low is not None:
-            assert -1.0 <= result.ci_low <= result.value <= result.ci_high <= 1.0
+            assert min(-1.0, result.value) <= result.ci_low <= result.value <= result.ci_high <= 1
         if result.value is not None:
             assert mirror.value == pytest.approx(result.value, abs=1e-12)
 
@@ -498,7 +510,8 @@ def test_pandas_nullable_scores_work_once_missing_values_are_dropped():
 @pytest.mark.parametrize("kwargs, message", [
     ({"weights": "cubic"}, '`weights` must be "quadratic", "linear" or None (got \'cubic\')'),
     ({"categories": (1,)}, "`categories` must list at least 2 distinct values (got (1,))"),
-    ({"categories": (1, 2, 2)}, "`categories` must list at least 2 distinct values (got (1, 2, 2))"),
+    ({"categories": (1, 2, 2)},
+     "`categories` must list at least 2 distinct values (got (1, 2, 2))"),
     ({"confidence": 1.0}, "`confidence` must be between 0 and 1 (got 1.0)"),
     ({"confidence": "high"}, "`confidence` must be between 0 and 1 (got 'high')"),
 ])
@@ -510,7 +523,8 @@ def test_bad_options_raise(func, kwargs, message):
 
 
 def test_two_dimensional_pairs_raise():
-    with pytest.raises(ValidationError, match=r"`a` must be one-dimensional \(got shape \(2, 2\)\)"):
+    with pytest.raises(ValidationError,
+                       match=r"`a` must be one-dimensional \(got shape \(2, 2\)\)"):
         rs.weighted_kappa([[1, 2], [3, 4]], [1, 2])
 
 
@@ -527,13 +541,14 @@ def test_exact_agreement_and_within_one_use_wilson_interval():
         assert (result.ci_low, result.ci_high) == pytest.approx((ci.low, ci.high), abs=1e-12)
 
 
-@pytest.mark.parametrize("func", [rs.exact_agreement, rs.within_one])
-def test_proportions_at_the_extremes_keep_a_real_interval(func):
+@pytest.mark.parametrize("n", range(3, 41))
+def test_proportions_at_the_extremes_keep_a_real_interval(n):
+    same, far = [1, 2, 3, 4] * 10, [4, 4, 1, 1] * 10
     with strict():
-        everything = func([1, 2, 3, 4], [1, 2, 3, 4])
-        nothing = rs.exact_agreement([1, 2, 3, 4], [4, 4, 4, 1])
+        everything = rs.within_one(same[:n], same[:n])
+        nothing = rs.exact_agreement(same[:n], far[:n])
     assert everything.value == 1.0 and 0.3 < everything.ci_low < 1.0 and everything.ci_high == 1.0
-    assert nothing.value == 0.0 and nothing.ci_low == 0.0 and 0.0 < nothing.ci_high < 0.7
+    assert nothing.value == 0.0 and nothing.ci_low == 0.0 and 0.0 < nothing.ci_high < 0.6
 
 
 @pytest.mark.parametrize("func, result_type", [(rs.exact_agreement, rs.ProportionResult),
@@ -541,8 +556,7 @@ def test_proportions_at_the_extremes_keep_a_real_interval(func):
                                                (rs.mean_signed_gap, rs.MeanResult)])
 def test_summaries_with_too_few_reviews(func, result_type):
     with strict():
-        assert func([3, 4], [3, 2]) == result_type(None, None, None, 2,
-                                                   "too few reviews (2; at least 3 needed)")
+        assert func([3, 4], [3, 2]) == result_type(None, None, None, 2, TOO_FEW_2)
         assert func([], []).note == "too few reviews (0; at least 3 needed)"
 
 

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import SIGNED_AT, all_scores, build_review, goal, raw_connect, row_counts, team
+from conftest import all_scores, build_review, goal, raw_connect, row_counts, save_batch, team
 from rapportkit import audit, db, migrations, model
 from rapportkit.errors import (
     NetworkFilesystemError, ReadOnlyError, ReviewStateError, SchemaVersionError, StoreError,
@@ -291,6 +291,21 @@ def test_session_of_a_signed_review_cannot_be_changed(store, make_review):
     assert store.session(signed.session.id) == signed.session
 
 
+def test_session_of_an_unsigned_review_can_be_corrected(store, make_review):
+    draft = make_review("draft", review_id="rv-fix")
+    store.save_review(draft)
+    corrected = dataclasses.replace(draft, session=dataclasses.replace(draft.session, duration_min=90,
+                                                                       modality="video"))
+    assert store.save_review(corrected) is True
+    assert store.review("rv-fix") == corrected
+    assert store.session(draft.session.id).duration_min == 90
+    assert [e.action for e in store.audit_log("session", draft.session.id)] == ["create", "update"]
+    assert store.check() == []
+    # ...but not through another review, nor on its own
+    with pytest.raises(ValidationError, match="belongs to a review"):
+        store.save_session(dataclasses.replace(corrected.session, duration_min=60))
+
+
 def test_unsigned_review_can_be_saved_as_it_progresses(store, make_review, rubric):
     draft = make_review("draft", review_id="rv-p")
     assert store.save_review(draft) is True
@@ -399,13 +414,31 @@ def test_triggers_refuse_update_and_delete_on_the_audit_log(audited):
     assert audited.check() == []
 
 
-def test_changing_an_audit_row_is_reported_by_check(audited):
+@pytest.mark.parametrize("column, value", [
+    ("actor", "'mallory'"), ("at", "'2020-01-01T00:00:00+00:00'"), ("action", "'update'"),
+    ("reason", "'no reason'"), ("before", "'{}'"), ("entity_id", "'rv-9#1'"),
+])
+def test_changing_an_audit_row_is_reported_by_check(audited, column, value):
     conn = raw_connect(audited.path)
     conn.execute("DROP TRIGGER audit_no_update")
-    conn.execute("UPDATE audit SET actor = 'mallory' WHERE seq = 3")
+    conn.execute(f"UPDATE audit SET {column} = {value} WHERE seq = 3")
     conn.close()
     problems = audited.check()
-    assert any("audit entry 3" in p and "altered" in p for p in problems), problems
+    assert any(p.startswith("audit entry 3 (") and "altered after it was written" in p for p in problems), problems
+
+
+def test_rewriting_an_audit_row_and_its_hash_breaks_the_chain(audited):
+    from rapportkit.audit import AuditEntry
+
+    conn = raw_connect(audited.path)
+    conn.execute("DROP TRIGGER audit_no_update")
+    row = conn.execute("SELECT * FROM audit WHERE seq = 3").fetchone()
+    forged = AuditEntry(*row[:2], "mallory", *row[3:10], "")
+    conn.execute("UPDATE audit SET actor = 'mallory', hash = ? WHERE seq = 3", (forged.digest(),))
+    conn.close()
+    problems = audited.check()
+    assert not any(p.startswith("audit entry 3 (") for p in problems)  # its own hash is consistent...
+    assert any("audit entry 4 does not follow" in p for p in problems), problems  # ...but the chain is not
 
 
 def test_deleting_a_middle_audit_entry_is_reported_by_check(audited):
@@ -506,6 +539,27 @@ def test_read_only_mode_refuses_every_kind_of_write_at_the_database_level(ro_set
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(("attached", "vacuumed"))) == []
 
 
+def test_read_only_layers_each_refuse_writes_on_their_own(ro_setup, tmp_path):
+    """mode=ro, query_only and the attach limit hold even with the authorizer removed."""
+    digest = sha256(ro_setup)
+    conn = db.connect(ro_setup, readonly=True)
+    try:
+        assert conn.getlimit(sqlite3.SQLITE_LIMIT_ATTACHED) == 0
+        conn.set_authorizer(None)
+        assert conn.execute("PRAGMA query_only").fetchone()[0] == 1
+        with pytest.raises(sqlite3.DatabaseError, match="too many attached"):
+            conn.execute(f"ATTACH DATABASE '{tmp_path / 'side.db'}' AS side")
+        with pytest.raises(sqlite3.DatabaseError, match="readonly|read-only"):
+            conn.execute("DELETE FROM drafts")
+        conn.execute("PRAGMA query_only = 0")
+        with pytest.raises(sqlite3.DatabaseError, match="readonly|read-only"):
+            conn.execute("DELETE FROM drafts")  # mode=ro still refuses
+    finally:
+        conn.close()
+    assert not (tmp_path / "side.db").exists()
+    assert sha256(ro_setup) == digest
+
+
 def test_read_only_store_methods_raise_read_only_error(ro_setup, make_review):
     path = ro_setup
     digest = sha256(path)
@@ -546,6 +600,17 @@ def test_reading_works_read_only(ro_setup):
         assert ratings_frame(ro).equals(expected_ratings)
         assert reviews_frame(ro).equals(expected_reviews)
         assert len(ratings_frame(ro)) == 27
+
+
+def test_read_only_opens_a_path_with_characters_special_in_uris(tmp_path):
+    path = tmp_path / "team data #1 ?mode=rw&x=%20" / "rk.db"
+    with Store(path) as s:
+        s.save_many(people=team())
+    with Store(path, readonly=True) as ro:
+        assert ro.counts()["people"] == 5
+        assert ro.conn.execute("PRAGMA database_list").fetchone()[2] == str(path)
+        with pytest.raises(sqlite3.DatabaseError):
+            ro.conn.execute("DELETE FROM people")
 
 
 def test_opening_a_missing_database_read_only_creates_nothing(tmp_path):
@@ -607,8 +672,8 @@ def test_an_older_schema_migrates_with_a_backup(tmp_path):
         assert review.specialist_signed_at == dt.datetime(2024, 2, 3, 16, 0, tzinfo=dt.timezone.utc)
         backup = s.migration_backup
         # the migrated schema has the append-only triggers
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-            s.conn.execute("DELETE FROM audit")
+        triggers = {r[0] for r in s.conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        assert triggers == {"audit_no_update", "audit_no_delete"}
     assert backup is not None and backup.parent == path.parent
     assert backup.name.startswith("rk.db.v1-") and backup.suffix == ".bak"
     assert list(tmp_path.glob("*.bak")) == [backup]
@@ -788,20 +853,10 @@ def test_draft_keys_are_checked(store):
 # ============================================================================ concurrency
 
 
-def _save_batch(path: str, worker: int, count: int) -> None:
-    rubric = default_rubric()
-    with Store(path, actor=f"worker-{worker}", rubric=rubric) as s:
-        for i in range(count):
-            s.save_review(build_review(
-                rubric, review_id=f"rv-w{worker}-{i:02d}", session_id=f"se-w{worker}-{i:02d}",
-                specialist=f"sp-{worker % 3 + 1}", supervisor="sv-2" if worker % 3 == 2 else "sv-1",
-                goals=[goal(f"g-{worker}-{i}")] if i % 5 == 0 else ()))
-
-
 def test_concurrent_writers_lose_nothing(store):
     path = str(store.path)
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_save_batch, args=(path, w, 25)) for w in range(4)]
+    procs = [ctx.Process(target=save_batch, args=(path, w, 25)) for w in range(4)]
     for p in procs:
         p.start()
     for p in procs:
@@ -832,3 +887,19 @@ def test_backup_refuses_to_overwrite(store, tmp_path):
     with pytest.raises(StoreError, match="exists already"):
         store.backup(dest)
     assert dest.read_bytes() == b"precious"
+
+
+# ============================================================================ open goals
+
+
+def test_open_goals_can_leave_out_the_review_in_progress(store, make_review):
+    """A meeting in progress that sets goals and gives verdicts must still be asked about
+    the earlier goals, and must not be asked about its own new goals."""
+    store.save_review(make_review(review_id="rv-old", goals=[goal("g-old")]))
+    in_progress = make_review(
+        "agreed", review_id="rv-now", review_date=dt.date(2026, 4, 20),
+        goals=[goal("g-new")], goal_updates=[GoalUpdate("g-old", "met")],
+    )
+    store.save_review(in_progress)
+    assert [g.id for g, _ in store.open_goals("sp-1")] == ["g-new"]
+    assert [(g.id, rid) for g, rid in store.open_goals("sp-1", exclude_review="rv-now")] == [("g-old", "rv-old")]

@@ -31,6 +31,7 @@ def refresh(path: Path, db: Path) -> None:
         if "NBVAL_CHECK_OUTPUT" not in cell.source:  # nbval wants a count on checked cells
             cell.execution_count = None
             cell.outputs = []
+    nb.metadata.pop("widgets", None)  # widget state holds rendered data; never keep it
     nbformat.write(nb, path)
     print(f"refreshed {path.relative_to(ROOT)}")
 

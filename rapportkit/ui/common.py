@@ -1,0 +1,246 @@
+"""What every form shares: HTML escaping, the status area, drafts, guarded actions, privacy.
+
+Widget values are untrusted (a Voilà viewer can set any of them and click any button,
+even a disabled one), so a form's buttons run through :meth:`FormBase.run`: the model
+and the store validate, and every refusal becomes a sentence in the status area
+instead of a traceback that Voilà would hide.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import ipywidgets as W
+
+from ..errors import RapportkitError, ReadOnlyError, ValidationError
+from ..model import Review
+from ..privacy import Finding, scan
+from ..rubric import Rubric
+
+__all__ = ["esc", "css", "StatusArea", "DraftKeeper", "FormBase", "PrivacyBlocked", "READ_ONLY", "free_texts",
+           "changed_texts", "heading"]
+
+READ_ONLY = "This database is open read-only: you can look, but nothing can be saved here."
+
+_COLOURS = {  # kind -> (border, background)
+    "info": ("#3b6ea5", "#eef4fb"),
+    "ok": ("#2e7d32", "#edf7ee"),
+    "warning": ("#b26a00", "#fff6e5"),
+    "error": ("#b3261e", "#fdecea"),
+}
+
+
+def esc(value: Any) -> str:
+    """``value`` as text that is safe inside HTML (None becomes "")."""
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def css(widget: W.Widget, *classes: str) -> W.Widget:
+    """Add stable CSS classes (for browser tests and styling) and return the widget."""
+    for name in classes:
+        widget.add_class(name)
+    return widget
+
+
+class PrivacyBlocked(RapportkitError):
+    """A save stopped because free text may identify someone (the status area lists it)."""
+
+
+class StatusArea:
+    """The one place a form tells the user what happened.
+
+    ``kind`` ("", "info", "ok", "warning" or "error") and ``message`` (plain text) hold
+    the last message for tests; the HTML shown is always escaped.
+    """
+
+    def __init__(self) -> None:
+        self.html = css(W.HTML(), "rk-status")
+        self.confirm = css(
+            W.Checkbox(value=False, indent=False,
+                       description="This is not about a client: save it anyway (this save only)",
+                       layout=W.Layout(display="none", width="auto")),
+            "rk-privacy-confirm",
+        )
+        self.widget = css(W.VBox([self.html, self.confirm]), "rk-status-area")
+        self.kind = ""
+        self.message = ""
+        self.details: list[str] = []
+
+    def show(self, kind: str, message: str, details: Iterable[str] = ()) -> None:
+        self.kind, self.message, self.details = kind, str(message), [str(d) for d in details]
+        border, background = _COLOURS.get(kind, _COLOURS["info"])
+        items = "".join(f"<li>{esc(d)}</li>" for d in self.details)
+        role = "alert" if kind == "error" else "status"
+        self.html.value = (
+            f'<div role="{role}" class="rk-status-{esc(kind)}" style="border-left:5px solid {border};'
+            f'background:{background};padding:8px 12px;margin:6px 0;font-size:1.05em">'
+            f"{esc(self.message)}{f'<ul style=margin:4px 0>{items}</ul>' if items else ''}</div>"
+        )
+
+    def info(self, message: str) -> None:
+        self.show("info", message)
+
+    def ok(self, message: str) -> None:
+        self.show("ok", message)
+
+    def error(self, message: str, details: Iterable[str] = ()) -> None:
+        self.show("error", message, details)
+
+    def ask_privacy(self, found: list[tuple[str, Finding]]) -> None:
+        """List possible identifiers and offer the "not about a client" confirmation."""
+        self.show(
+            "warning",
+            "Nothing was saved: these notes may identify someone. Edit them, or tick the box "
+            "below if they are not about a client, and save again.",
+            [f"{where}: {f.kind} “{f.text}” ({f.message})" for where, f in found],
+        )
+        self.confirm.value = False
+        self.confirm.layout.display = "flex"
+
+    @property
+    def privacy_confirmed(self) -> bool:
+        return self.confirm.value is True and self.confirm.layout.display != "none"
+
+    def reset_privacy(self) -> None:
+        self.confirm.value = False
+        self.confirm.layout.display = "none"
+
+
+class DraftKeeper:
+    """Keeps what has been typed under one key, writing only when it changed."""
+
+    def __init__(self, store, key: str, status: StatusArea) -> None:
+        self.store, self.key, self.status = store, key, status
+        self._last: str | None = None
+
+    def load(self) -> dict[str, Any] | None:
+        payload = self.store.load_draft(self.key)
+        self._last = json.dumps(payload, sort_keys=True, default=str) if payload else None
+        return payload if isinstance(payload, dict) else None
+
+    def save(self, payload: dict[str, Any]) -> None:
+        if self.store.readonly:
+            return
+        text = json.dumps(payload, sort_keys=True, default=str)
+        if text == self._last:
+            return
+        try:
+            self.store.save_draft(self.key, payload)
+        except ValidationError as exc:
+            self.status.error(f"What you just typed could not be kept as a draft: {exc}")
+            return
+        except sqlite3.Error as exc:
+            self.status.error(f"The draft could not be written ({exc}); keep this page open and try again.")
+            return
+        self._last = text
+
+    def clear(self) -> None:
+        if not self.store.readonly:
+            self.store.delete_draft(self.key)
+        self._last = None
+
+
+def free_texts(review: Review | None, rubric: Rubric) -> dict[str, str]:
+    """Every free-text field of ``review``, keyed by a label a person understands."""
+    if review is None:
+        return {}
+    titles = {p.id: p.title for p in rubric.practices}
+    out = {}
+    for rating, what in ((review.self_rating, "Self-rating note"), (review.supervisor_rating, "Supervisor's note"),
+                         (review.consensus, "Consensus rationale")):
+        for p, note in (rating.notes.items() if rating else ()):
+            out[f"{what} on {titles.get(p, p)}"] = note
+    for n, goal in enumerate(review.goals, 1):
+        out[f"New goal {n}"] = goal.text
+        out[f"New goal {n}, agreed actions"] = goal.actions
+    for update in review.goal_updates:
+        out[f"Note on earlier goal {update.goal_id}"] = update.note
+    return out
+
+
+def changed_texts(now: Mapping[str, str], before: Mapping[str, str]) -> dict[str, str]:
+    """The free-text fields of ``now`` that are new or differ from ``before``."""
+    return {k: v for k, v in now.items() if v and before.get(k) != v}
+
+
+class FormBase:
+    """Buttons that cannot double-fire, a status area, a privacy gate and a read-only notice."""
+
+    def __init__(self, store) -> None:
+        self.store = store
+        self.rubric = store.rubric
+        self.status = StatusArea()
+        self.busy = False
+        self._buttons: list[W.Button] = []
+        if store.readonly:
+            self.status.show("warning", READ_ONLY)
+
+    def button(self, label: str, cls: str, action: Callable[[], None], style: str = "primary") -> W.Button:
+        b = css(W.Button(description=label, button_style=style, layout=W.Layout(width="auto")), "rk-button", cls)
+        b.on_click(lambda _b: self.run(action))
+        self._buttons.append(b)
+        return b
+
+    def run(self, action: Callable[[], None]) -> None:
+        """Run a button's action once at a time; every refusal goes to the status area."""
+        if self.busy:  # a second click while the first is still saving
+            return
+        self.busy = True
+        enabled = [b for b in self._buttons if not b.disabled]
+        for b in enabled:
+            b.disabled = True
+        try:
+            action()
+        except PrivacyBlocked:
+            pass  # the status area already lists what was found
+        except ReadOnlyError:
+            self.status.error(READ_ONLY)
+        except RapportkitError as exc:
+            self.status.error(f"Not saved: {str(exc).rstrip('.')}. Everything you typed is still here.")
+        except sqlite3.Error as exc:
+            self.status.error(f"The database refused the change ({exc}); nothing was saved. "
+                              "Everything you typed is still here: try again in a moment.")
+        except Exception as exc:
+            self.status.error(f"Something unexpected went wrong ({type(exc).__name__}: {exc}). "
+                              "Nothing more was saved; everything you typed is still here.")
+            raise
+        finally:
+            for b in enabled:
+                b.disabled = False
+            self.busy = False
+            self.sync()
+
+    def tell(self, message: str, details: Iterable[str] = (), kind: str = "info") -> None:
+        """An informational message; on a read-only database the read-only notice stays first."""
+        if self.store.readonly:
+            self.status.show("warning", READ_ONLY, [message, *details])
+        else:
+            self.status.show(kind, message, details)
+
+    def sync(self) -> None:
+        """Bring buttons and sections in line with the record's state (forms override)."""
+
+    def roster(self) -> list[str]:
+        return [p.display_name for p in self.store.people()]
+
+    def privacy_gate(self, texts: Mapping[str, str]) -> None:
+        """Raise PrivacyBlocked (after listing the findings) unless ``texts`` look clean
+        or the user ticked the confirmation for this save."""
+        roster = self.roster()
+        found = [(where, f) for where, text in texts.items() for f in scan(text, roster=roster)]
+        if found and not self.status.privacy_confirmed:
+            self.status.ask_privacy(found)
+            raise PrivacyBlocked("possible identifiers in the notes")
+
+    def saved(self, message: str) -> None:
+        """After a successful save: the confirmation was for that save only."""
+        self.status.reset_privacy()
+        self.status.ok(message)
+
+
+def heading(text: str, level: int = 3, cls: str = "rk-heading") -> W.HTML:
+    return css(W.HTML(f"<h{level} style='margin:6px 0'>{esc(text)}</h{level}>"), cls)

@@ -1,0 +1,149 @@
+"""The actions behind the meeting form's buttons: each takes the review as the database
+holds it, applies one step of the model's state machine to what the widgets hold, checks
+the free text for identifiers, and saves. Kept apart from the layout in ``meeting.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from ..errors import ReviewStateError, ValidationError
+from ..model import (PersonRole, Rating, Review, ReviewStatus, agree, reveal, sign, to_plain, with_details,
+                     with_rating)
+from .common import changed_texts, free_texts
+
+__all__ = ["MeetingSteps", "OPEN"]
+
+#: States in which the consensus, traps and goals can still change.
+OPEN = (ReviewStatus.REVEALED, ReviewStatus.AGREED, ReviewStatus.AMENDED)
+_SIGNATURES = ("specialist_signed_at", "supervisor_signed_at")
+
+
+def _content(review: Review) -> dict[str, Any]:
+    return {k: v for k, v in to_plain(review).items() if k not in _SIGNATURES}
+
+
+def _keep(base: Review, candidate: Review) -> Review:
+    """``base`` if ``candidate`` changes nothing but signatures (so they stay given)."""
+    return base if _content(base) == _content(candidate) else candidate
+
+
+class MeetingSteps:
+    """Mixed into :class:`~rapportkit.ui.meeting.MeetingForm`, which owns the widgets."""
+
+    @staticmethod
+    def clock() -> dt.datetime:
+        """When a signature is given (UTC, whole seconds); tests replace it."""
+        return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+    def _base(self) -> Review:
+        """The review as the database holds it now (or the new one, not saved yet)."""
+        if self.session is None:
+            raise ValidationError("choose the specialist and the session first")
+        latest = self._latest()
+        if latest is not None:
+            self.review = latest
+        return self.review
+
+    def _commit(self, candidate: Review, message: str) -> bool:
+        saved = self._latest()
+        self.privacy_gate(changed_texts(free_texts(candidate, self.rubric), free_texts(saved, self.rubric)))
+        changed = self.store.save_review(candidate)
+        self.review = candidate
+        self.saved(message if changed else "Already saved: nothing had changed.")
+        self._show_record()
+        self._autosave()
+        return changed
+
+    def _load_saved(self) -> None:
+        latest = self._base()
+        if latest.status is not ReviewStatus.DRAFT:
+            raise ReviewStateError("the ratings are revealed already; blind ratings can no longer be loaded")
+        loaded = []
+        for panel, rating, who in ((self.self_panel, latest.self_rating, "self-rating"),
+                                   (self.supervisor_panel, latest.supervisor_rating, "supervisor's rating")):
+            if rating is not None:
+                panel.set_rating(rating)
+                panel.hide.value = True
+                loaded.append(who)
+        if not loaded:
+            self.tell("No blind ratings have been saved for this session yet.")
+            return
+        self.status.ok(f"Loaded the {' and the '.join(loaded)} saved earlier; hidden until you reveal.")
+        self._autosave()
+
+    def _reveal(self) -> None:
+        base = self._base()
+        if base.status is not ReviewStatus.DRAFT:
+            self.tell("The ratings are revealed already.")
+            return
+        gaps = [f"the {who} has not rated {self._named(panel.missing())}" for who, panel in
+                (("specialist", self.self_panel), ("supervisor", self.supervisor_panel)) if panel.missing()]
+        if gaps:
+            raise ReviewStateError("; ".join(gaps) + ". Score each practice or mark it not observed, then reveal")
+        own = self.self_panel.rating(base.specialist_id)
+        theirs = self.supervisor_panel.rating(base.supervisor_id)
+        candidate = reveal(with_rating(with_rating(base, own, self.rubric), theirs, self.rubric), self.rubric)
+        self._commit(candidate, "Revealed. Talk through the highlighted practices first, then agree the consensus.")
+        self.self_panel.hide.value = self.supervisor_panel.hide.value = False
+        self._prefill_consensus()
+        self.steps.selected_index = 2
+
+    def _agree(self) -> None:
+        base = self._base()
+        if base.status is ReviewStatus.DRAFT:
+            raise ReviewStateError("reveal both ratings before agreeing the consensus")
+        consensus = self._consensus(base)
+        self._commit(_keep(base, agree(base, consensus, self.rubric)), "Consensus agreed. Next: traps and goals.")
+        self.steps.selected_index = 4
+
+    def _named(self, practice_ids: list[str]) -> str:
+        titles = {p.id: p.title for p in self.rubric.practices}
+        return ", ".join(titles.get(p, p) for p in practice_ids)
+
+    def _consensus(self, base: Review) -> Rating:
+        """The consensus from the panel, refused (by title) where a score or rationale is missing."""
+        missing = self.consensus_panel.missing()
+        if missing:
+            raise ReviewStateError(f"choose a consensus score for {self._named(missing)}")
+        rating = self.consensus_panel.rating(base.supervisor_id)
+        a, b = base.self_rating, base.supervisor_rating
+        moved = [p for p in self.rubric.practice_ids
+                 if a and b and a.scores.get(p) != b.scores.get(p) and not rating.notes.get(p)]
+        if moved:
+            raise ReviewStateError(f"write a short rationale for {self._named(moved)}: the two ratings differed there")
+        return rating
+
+    def _with_details(self, base: Review) -> Review:
+        return _keep(base, with_details(base, self.rubric, traps=self.traps.selected(),
+                                        goals=self.goals.goals(base.id), goal_updates=self.goals.updates()))
+
+    def _save_details(self) -> None:
+        base = self._base()
+        if base.status is ReviewStatus.DRAFT:
+            raise ReviewStateError("reveal the ratings and agree the consensus before setting goals")
+        self._commit(self._with_details(base), "Traps and goals saved. Next: both of you sign.")
+        self.steps.selected_index = 5
+
+    def _sign(self, role: PersonRole) -> None:
+        base = self._base()
+        field = f"{role.value}_signed_at"
+        if base.status is ReviewStatus.SIGNED:
+            self.tell(f"Already signed by the {role.value}; the review is signed and final.")
+            return
+        if base.status is ReviewStatus.DRAFT:
+            raise ReviewStateError("reveal the ratings and agree the consensus before signing")
+        candidate = _keep(base, agree(base, self._consensus(base), self.rubric))
+        candidate = self._with_details(candidate)
+        if getattr(candidate, field) is not None:
+            self.tell(f"Already signed by the {role.value}.")
+            return
+        candidate = sign(candidate, role, at=self.clock())
+        other = "supervisor" if role is PersonRole.SPECIALIST else "specialist"
+        if candidate.status is ReviewStatus.SIGNED:
+            self._commit(candidate, "Signed by both: the record is saved and final. The summary is below.")
+            self.drafts.clear()
+            self.store.delete_draft(f"self:{candidate.session.id}")
+        else:
+            self._commit(candidate, f"Signed by the {role.value}. Now the {other} signs.")
