@@ -80,6 +80,14 @@ def _parser() -> argparse.ArgumentParser:
     lab.add_argument("--port", type=int, default=8888)
     lab.add_argument("--workbooks", default=None, metavar="DIR", help="folder of notebooks (default: ./workbooks)")
     lab.add_argument("--no-browser", action="store_true", help="do not open a browser window")
+    serve = sub.add_parser("serve", parents=[common],
+                           help="serve the read-only dashboards with Voilà (127.0.0.1 unless you give a token)")
+    serve.add_argument("--port", type=int, default=8866)
+    serve.add_argument("--ip", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this computer only)")
+    serve.add_argument("--token", default=None, help="required for any address beyond 127.0.0.1")
+    serve.add_argument("--dashboards", default=None, metavar="DIR",
+                       help="folder of dashboard notebooks (default: ./workbooks/dashboards)")
+    serve.add_argument("--no-preheat", action="store_true", help="start kernels on demand (slower first view)")
     return parser
 
 
@@ -220,9 +228,22 @@ def _lab(args) -> int:
     return subprocess.call(cmd)
 
 
+def _serve(args) -> int:
+    from .serve import voila_command, voila_env
+
+    dashboards = Path(args.dashboards) if args.dashboards else Path.cwd() / "workbooks" / "dashboards"
+    cmd = voila_command(dashboards.resolve(), port=args.port, ip=args.ip, token=args.token,
+                        preheat=not args.no_preheat)
+    with _store(args, readonly=True) as store:  # refuse early: missing or unmigrated database
+        db = store.path
+    shown = "127.0.0.1" if args.ip in ("127.0.0.1", "localhost") else args.ip
+    print(f"dashboards on http://{shown}:{args.port}/ (read-only) from {db}", flush=True)
+    return subprocess.call(cmd, env=voila_env(db))
+
+
 _COMMANDS = {
     "init": _init, "demo": _demo, "import": _import, "export": _export,
-    "backup": _backup, "check": _check, "lab": _lab,
+    "backup": _backup, "check": _check, "lab": _lab, "serve": _serve,
 }
 
 if __name__ == "__main__":  # pragma: no cover

@@ -75,6 +75,7 @@ class Store:
         The SQLite file (default :func:`default_db_path`). Created when writable and absent.
     readonly
         Open for reading only (dashboards): every write is refused by SQLite itself.
+        ``RAPPORTKIT_READONLY=1`` in the environment forces this.
     actor
         Who is making changes, for the audit log (default ``$RAPPORTKIT_USER`` or the
         login name).
@@ -92,12 +93,13 @@ class Store:
         mounts_file: str | None = None,
     ) -> None:
         self.path = Path(path) if path is not None else default_db_path()
-        self.readonly = readonly
+        # a server for viewers (rapportkit serve) forces every store its kernels open read-only
+        self.readonly = readonly or os.environ.get("RAPPORTKIT_READONLY") == "1"
         self.actor = actor or _default_actor()
         self._rubric = rubric
-        self.conn = connect(self.path, readonly=readonly, mounts_file=mounts_file)
+        self.conn = connect(self.path, readonly=self.readonly, mounts_file=mounts_file)
         try:
-            if readonly:
+            if self.readonly:
                 version = check_version(self.conn, self.path)
                 if version < SCHEMA_VERSION:
                     raise StoreError(
