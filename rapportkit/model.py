@@ -544,6 +544,24 @@ def agreement_agenda(review: Review, rubric: Rubric) -> list[str]:
     return agenda
 
 
+def _check_consensus(review: Review, consensus: Rating, practices: Iterable[str], before: str = "") -> None:
+    """Every practice scored (or not observed), and a rationale wherever self and
+    supervisor differed; raise ReviewStateError naming the practices otherwise."""
+    missing = [p for p in practices if p not in consensus.scores]
+    if missing:
+        raise ReviewStateError(
+            f"the consensus has no score for {', '.join(missing)}; "
+            f"score each practice or mark it not observed{before}"
+        )
+    a, b = review.self_rating, review.supervisor_rating
+    if a is not None and b is not None:
+        need = [p for p in practices if a.scores.get(p) != b.scores.get(p) and not consensus.notes.get(p)]
+        if need:
+            raise ReviewStateError(
+                f"add a short rationale for {', '.join(need)}{before}: the two ratings differed there"
+            )
+
+
 def agree(review: Review, consensus: Rating, rubric: Rubric) -> Review:
     """Record the consensus; every practice needs a score or "not observed".
 
@@ -554,23 +572,7 @@ def agree(review: Review, consensus: Rating, rubric: Rubric) -> Review:
     if consensus.role is not RaterRole.CONSENSUS:
         raise ValidationError("agree() takes the consensus rating")
     consensus.check(rubric)
-    missing = consensus.missing(rubric)
-    if missing:
-        raise ReviewStateError(
-            f"the consensus has no score for {', '.join(missing)}; "
-            "score each practice or mark it not observed"
-        )
-    if review.self_rating is not None and review.supervisor_rating is not None:
-        need = [
-            p
-            for p in rubric.practice_ids
-            if review.self_rating.scores.get(p) != review.supervisor_rating.scores.get(p)
-            and not consensus.notes.get(p)
-        ]
-        if need:
-            raise ReviewStateError(
-                f"add a short rationale for {', '.join(need)}: the two ratings differed there"
-            )
+    _check_consensus(review, consensus, rubric.practice_ids)
     status = ReviewStatus.AMENDED if review.status is ReviewStatus.AMENDED else ReviewStatus.AGREED
     return _unsigned(review, consensus=consensus, status=status)
 
@@ -608,22 +610,10 @@ def sign(review: Review, role: PersonRole | str, at: dt.datetime | None = None) 
     if review.status is ReviewStatus.AMENDED and not review.amend_reason:
         raise ReviewStateError("an amendment needs a reason before it is signed")
     # with_rating() can replace the consensus after agree(); hold it to agree()'s rules
-    # (every practice the two ratings cover is scored; a rationale where they differed)
+    # for every practice the two blind ratings cover
     blind = [r for r in (review.self_rating, review.supervisor_rating) if r is not None]
     covered = sorted(set().union(*(r.scores for r in blind)))
-    missing = [p for p in covered if p not in review.consensus.scores]
-    if missing:
-        raise ReviewStateError(
-            f"the consensus has no score for {', '.join(missing)}; agree the consensus before signing"
-        )
-    if len(blind) == 2:
-        need = [p for p in covered
-                if blind[0].scores.get(p) != blind[1].scores.get(p) and not review.consensus.notes.get(p)]
-        if need:
-            raise ReviewStateError(
-                f"add a short rationale for {', '.join(need)} to the consensus before signing: "
-                "the two ratings differed there"
-            )
+    _check_consensus(review, review.consensus, covered, before=" before signing")
     at = at or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     if role is PersonRole.SPECIALIST:
         review = dataclasses.replace(review, specialist_signed_at=at)
