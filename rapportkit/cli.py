@@ -76,6 +76,17 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("check", parents=[common], help="verify the file, the audit chain and every record; exit 1 on problems")
 
+    rep = sub.add_parser("report", parents=[common], help="print a review, or a specialist's period, as a PDF")
+    which = rep.add_mutually_exclusive_group(required=True)
+    which.add_argument("--review", metavar="ID", help="the supervision record of one review")
+    which.add_argument("--specialist", metavar="ID", help="a summary of one specialist's reviews over a period")
+    which.add_argument("--team", action="store_true", help="a summary for every specialist, one PDF each")
+    rep.add_argument("--out", required=True, metavar="FILE.pdf|DIR",
+                     help="the PDF to write (with --team: the folder to write them into)")
+    rep.add_argument("--revision", type=int, metavar="N", help="with --review: an earlier revision (default: latest)")
+    rep.add_argument("--since", metavar="DATE", help="first meeting date to include, e.g. 2026-01-01")
+    rep.add_argument("--until", metavar="DATE", help="last meeting date to include, e.g. 2026-06-30")
+
     lab = sub.add_parser("lab", parents=[common], help="open the workbooks in JupyterLab on 127.0.0.1")
     lab.add_argument("--port", type=int, default=8888)
     lab.add_argument("--workbooks", default=None, metavar="DIR", help="folder of notebooks (default: ./workbooks)")
@@ -206,6 +217,37 @@ def _check(args) -> int:
     return 0
 
 
+def _report(args) -> int:
+    from .report import progress_line, review_report, specialist_report, team_reports
+
+    if args.review and (args.since or args.until):
+        print("rapportkit report: --since and --until go with --specialist or --team, not --review", file=sys.stderr)
+        return 2
+    if args.revision is not None and not args.review:
+        print("rapportkit report: --revision goes with --review", file=sys.stderr)
+        return 2
+    with _store(args, readonly=True) as store:
+        if args.review:
+            out = review_report(store, args.review, args.out, revision=args.revision)
+        elif args.specialist:
+            out = specialist_report(store, args.specialist, args.out, since=args.since, until=args.until)
+        else:
+            live = sys.stderr.isatty()
+
+            def show(done: int, total: int, name: str) -> None:
+                line = progress_line(done, total, name)
+                if live:  # redraw one line in a terminal; one line per report in a log
+                    print(f"\r{line:<79}", end="\n" if done == total else "", file=sys.stderr, flush=True)
+                else:
+                    print(line, file=sys.stderr, flush=True)
+
+            written = team_reports(store, args.out, since=args.since, until=args.until, progress=show)
+            print(f"wrote {len(written)} reports to {args.out}")
+            return 0
+    print(f"wrote {out}")
+    return 0
+
+
 def _lab(args) -> int:
     workbooks = Path(args.workbooks) if args.workbooks else Path.cwd() / "workbooks"
     if not workbooks.is_dir():
@@ -213,12 +255,20 @@ def _lab(args) -> int:
         return 2
     with _store(args) as store:  # create or migrate before anyone opens a notebook
         os.environ["RAPPORTKIT_DB"] = str(store.path.resolve())
-    exe = shutil.which("jupyter-lab") or shutil.which("jupyter")
+    # the JupyterLab installed beside this Python first: `make run` calls .venv/bin/rapportkit
+    # without activating the virtual environment, so PATH alone may not reach it
+    search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    exe = shutil.which("jupyter-lab", path=search) or shutil.which("jupyter", path=search)
     if exe is None:
         print("rapportkit lab: JupyterLab is not installed here (pip install jupyterlab)", file=sys.stderr)
         return 2
     cmd = [exe] + ([] if exe.endswith("jupyter-lab") else ["lab"]) + [
         "--ip=127.0.0.1", f"--port={args.port}", f"--ServerApp.root_dir={workbooks}",
+        # nothing from the internet (locked-down networks): no news feed, no update check
+        # against PyPI, and an extension manager that lists what is installed without
+        # querying PyPI
+        "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        "--LabApp.extension_manager=readonly",
     ]
     if args.no_browser:
         cmd.append("--no-browser")
@@ -243,7 +293,7 @@ def _serve(args) -> int:
 
 _COMMANDS = {
     "init": _init, "demo": _demo, "import": _import, "export": _export,
-    "backup": _backup, "check": _check, "lab": _lab, "serve": _serve,
+    "backup": _backup, "check": _check, "report": _report, "lab": _lab, "serve": _serve,
 }
 
 if __name__ == "__main__":  # pragma: no cover

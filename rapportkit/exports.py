@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -24,6 +25,9 @@ from .store import Store
 from .transfer import neutralise
 
 __all__ = ["export_xlsx", "deidentified_frame", "export_deidentified", "safe_cells"]
+
+#: Rows a spreadsheet sheet holds, less its header row.
+MAX_SHEET_ROWS = 1_048_575
 
 _DEID_COLUMNS = ("review", "review_month", "session_month", "modality", "source", "specialist",
                  "supervisor", "practice_id", "practice_title", "role", "score", "rubric_id",
@@ -55,24 +59,49 @@ def _sheets(store: Store) -> dict[str, pd.DataFrame]:
     }
 
 
+def _fits(name: str, frame: pd.DataFrame) -> None:
+    if len(frame) > MAX_SHEET_ROWS:
+        raise ValidationError(
+            f"the {name} table has {len(frame):,} rows, more than a spreadsheet sheet holds "
+            f"({MAX_SHEET_ROWS:,}); export to .csv instead"
+        )
+
+
+def _write_atomically(out: Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp)`` with a temporary path beside ``out``, then move it into place;
+    a failure leaves neither a partial file nor the temporary one."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return out
+
+
 def export_xlsx(store: Store, out: str | os.PathLike) -> Path:
     """Write the tidy tables and summaries to an ``.xlsx`` workbook; returns its path."""
-    out = Path(out)
-    tmp = out.with_name(f".{out.name}.tmp")
-    with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
-        for name, frame in _sheets(store).items():
-            safe_cells(frame).to_excel(writer, sheet_name=name, index=False)
-    os.replace(tmp, out)
-    return out
+    sheets = _sheets(store)
+    for name, frame in sheets.items():
+        _fits(name, frame)
+
+    def write(tmp: Path) -> None:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+            for name, frame in sheets.items():
+                safe_cells(frame).to_excel(writer, sheet_name=name, index=False)
+
+    return _write_atomically(Path(out), write)
 
 
 def deidentified_frame(store: Store, *, seed: int | None = None) -> pd.DataFrame:
     """The ratings table made safe to share outside the programme.
 
     Dates become months (``2026-03``); notes, goal text and session codes are left out;
-    specialists become ``S01``, ``S02``…, supervisors ``V01``…, and reviews ``R0001``… in
-    an order drawn at random each time (pass ``seed`` only in tests), so the codes cannot
-    be matched back to the pseudonymous ids of the programme.
+    specialists become ``S001``, ``S002``…, supervisors ``V01``…, and reviews ``R00001``…
+    in an order drawn at random each time (pass ``seed`` only in tests), so the codes
+    cannot be matched back to the pseudonymous ids of the programme.
     """
     ratings = ratings_frame(store, statuses=["signed"])
     rng = secrets.SystemRandom() if seed is None else __import__("random").Random(seed)
@@ -105,13 +134,11 @@ def deidentified_frame(store: Store, *, seed: int | None = None) -> pd.DataFrame
 def export_deidentified(store: Store, out: str | os.PathLike) -> Path:
     """Write :func:`deidentified_frame` to ``.csv`` or ``.xlsx``."""
     out = Path(out)
-    frame = safe_cells(deidentified_frame(store))
-    tmp = out.with_name(f".{out.name}.tmp")
-    if out.suffix.lower() == ".xlsx":
-        frame.to_excel(tmp, index=False, engine="openpyxl")
-    elif out.suffix.lower() == ".csv":
-        frame.to_csv(tmp, index=False)
-    else:
+    suffix = out.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
         raise ValidationError(f"the de-identified export must end in .csv or .xlsx, not {out.suffix or 'nothing'!r}")
-    os.replace(tmp, out)
-    return out
+    frame = safe_cells(deidentified_frame(store))
+    if suffix == ".xlsx":
+        _fits("de-identified ratings", frame)
+        return _write_atomically(out, lambda tmp: frame.to_excel(tmp, index=False, engine="openpyxl"))
+    return _write_atomically(out, lambda tmp: frame.to_csv(tmp, index=False))

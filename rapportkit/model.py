@@ -381,6 +381,9 @@ class Review:
         ids = [g.id for g in self.goals]
         if len(set(ids)) != len(ids):
             raise ValidationError("goal ids must be unique within a review")
+        updated = [u.goal_id for u in self.goal_updates]
+        if len(set(updated)) != len(updated):
+            raise ValidationError("a review gives at most one verdict per earlier goal")
 
     @property
     def specialist_id(self) -> str:

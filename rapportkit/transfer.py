@@ -29,6 +29,7 @@ import datetime as dt
 import io
 import json
 import os
+import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -57,14 +58,24 @@ _REQUIRED = ("kind", "review_id", "revision", "review_date", "status", "session_
              "rubric_version")
 
 
+def _formula_like(text: str) -> bool:
+    """True when a spreadsheet would run ``text``, or would once its quotes are removed."""
+    return text.lstrip("'").startswith(_FORMULA_START)
+
+
 def neutralise(value: Any) -> str:
-    """Text for a CSV/XLSX cell that a spreadsheet will not run as a formula."""
+    """Text for a CSV/XLSX cell that a spreadsheet will not run as a formula.
+
+    One ``'`` is added in front of anything that starts (after any quotes already there)
+    with ``=``, ``+``, ``-`` or ``@``; :func:`_restore` takes exactly one away, so every
+    text round-trips, including one that itself begins with ``'=``.
+    """
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return "'" + text if _formula_like(text) else text
 
 
 def _restore(text: str) -> str:
-    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_START) else text
+    return text[1:] if text.startswith("'") and _formula_like(text) else text
 
 
 # ----------------------------------------------------------------------------- export
@@ -209,6 +220,8 @@ def import_file(store: Store, path: str | os.PathLike) -> int:
         return store.save_many(people=_supervisors_first(people), reviews=_in_order(reviews))
     except RapportkitError as exc:
         raise ImportRejected(path.name, [str(exc)]) from None
+    except sqlite3.IntegrityError as exc:  # a rule only the database caught; nothing was written
+        raise ImportRejected(path.name, [f"the file contradicts itself or the database ({exc})"]) from None
 
 
 def _supervisors_first(people: list[Person]) -> list[Person]:

@@ -150,3 +150,12 @@ def test_export_json_is_a_rapportkit_document(demo_db, tmp_path):
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert doc["format"] == "rapportkit" and doc["version"] == 1
     assert doc["reviews"] and {r["session"]["specialist_id"] for r in doc["reviews"]} == {"sp-01"}
+
+
+def test_formula_cells_round_trip_exactly():
+    from rapportkit.transfer import _restore, neutralise
+
+    for text in ["=SUM(A1)", "+1", "-2", "@x", "'=x", "''+y", "plain", "", "'quoted", "\tTAB"]:
+        cell = neutralise(text)
+        assert not cell.startswith(("=", "+", "-", "@", "\t")), cell
+        assert _restore(cell) == text

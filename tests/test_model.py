@@ -422,3 +422,14 @@ def test_from_dict_rejects_what_is_not_a_review(rubric):
     data["self_rating"]["scores"]["empathy"] = 9
     with pytest.raises(ValidationError, match="'score'.*9"):
         Review.from_dict(data)
+
+
+def test_a_review_gives_one_verdict_per_earlier_goal(rubric):
+    import dataclasses
+
+    from rapportkit.errors import ValidationError
+    from rapportkit.model import GoalUpdate
+
+    review = build_review(rubric, stage="draft")
+    with pytest.raises(ValidationError, match="one verdict per earlier goal"):
+        dataclasses.replace(review, goal_updates=(GoalUpdate("go-1", "met"), GoalUpdate("go-1", "carried")))
