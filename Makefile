@@ -29,6 +29,10 @@ run: $(VENV)/.installed
 	$(BIN)/rapportkit demo --db $(DB) --if-empty
 	$(BIN)/rapportkit lab --db $(DB) --port $(PORT)
 
+dashboard: $(VENV)/.installed
+	$(BIN)/rapportkit demo --db $(DB) --if-empty
+	$(BIN)/rapportkit serve --db $(DB) --port 8866
+
 test: $(VENV)/.installed-test
 	$(PYTEST) -q -m "not slow"
 
