@@ -358,3 +358,23 @@ def test_a_click_while_a_save_is_running_is_ignored(demo_store):
     form.busy = False
     form.sign_specialist.click()
     assert demo_store.review(form.review.id).specialist_signed_at is not None
+
+
+def test_reopening_an_untouched_session_does_not_claim_a_resumed_draft(tmp_path):
+    """Opening a session autosaves its (empty) state; that is not 'everything typed'."""
+    import shutil
+
+    from rapportkit.demo import load_demo
+    from rapportkit.store import Store
+    from rapportkit.ui import MeetingForm
+
+    store = Store(tmp_path / "d.db", actor="sv-01")
+    load_demo(store)
+    review = next(r for r in store.reviews() if r.status.value == "revealed")
+    first = MeetingForm(store, session=review.session.id)
+    first._autosave()
+    again = MeetingForm(store, session=review.session.id)
+    assert "Picked up where you left off" not in again.status.html.value
+    again.consensus_panel.rows[store.rubric.practice_ids[0]].note.value = "typed before the restart"
+    third = MeetingForm(Store(tmp_path / "d.db", actor="sv-01"), session=review.session.id)
+    assert "Picked up where you left off" in third.status.html.value

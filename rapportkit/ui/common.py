@@ -116,6 +116,16 @@ class DraftKeeper:
     def __init__(self, store, key: str, status: StatusArea) -> None:
         self.store, self.key, self.status = store, key, status
         self._last: str | None = None
+        self._clean: str | None = None
+
+    @staticmethod
+    def _typed(payload: dict[str, Any]) -> str:
+        # which step a form shows is not something typed
+        return json.dumps({k: v for k, v in payload.items() if k != "step"}, sort_keys=True, default=str)
+
+    def mark_clean(self, payload: dict[str, Any]) -> None:
+        """Remember the form as opened: until something differs from it, there is no draft to keep."""
+        self._clean = self._typed(payload)
 
     def load(self) -> dict[str, Any] | None:
         payload = self.store.load_draft(self.key)
@@ -126,7 +136,7 @@ class DraftKeeper:
         if self.store.readonly:
             return
         text = json.dumps(payload, sort_keys=True, default=str)
-        if text == self._last:
+        if text == self._last or (self._last is None and self._typed(payload) == self._clean):
             return
         try:
             self.store.save_draft(self.key, payload)

@@ -161,6 +161,7 @@ class MeetingForm(MeetingSteps, FormBase):
             step = payload.get("step")
             natural = self._natural_step()
             self._show_record()
+            self.drafts.mark_clean(self.state())
         finally:
             self._loading = False
         self.sync()

@@ -87,6 +87,7 @@ class SelfRatingForm(FormBase):
             review = self._latest()
             self.panel.set_rating(review.self_rating if review else None)
             problems = self._restore(payload) if payload and self._editable(review) else []
+            self.drafts.mark_clean(self.state())
         finally:
             self._loading = False
         self.context.value = self.picker.describe(session, review.status if review else None)

@@ -30,6 +30,9 @@ c.MappingKernelManager.cull_busy = False
 # Never hang at "Running …": see rapportkit/serve/zmqfix.py.
 c.KernelManager.client_factory = SlicedPollKernelClient
 c.VoilaExecutor.timeout = 120
+# A form announces ~1,100 widget messages after its cell replies; under load the server
+# needs longer than nbclient's default 4 s to take them in, and the output was dropped.
+c.VoilaExecutor.iopub_timeout = 30
 
 # Belt and braces for offline use: the browser refuses anything from another origin.
 _csp = "; ".join([
