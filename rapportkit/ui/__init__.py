@@ -26,6 +26,11 @@ _EXPORTS = {
     "CalibrationExplorer": "explorers",
     "GoalsExplorer": "explorers",
     "team_data": "explorers",
+    # read-only dashboards for Voilà (issue 5)
+    "SpecialistProgress": "dashboards",
+    "TeamOverview": "dashboards",
+    "CalibrationDashboard": "dashboards",
+    "query_string": "dashboards",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,0 +1,535 @@
+"""Read-only dashboards for Voilà: specialist progress, team overview, calibration.
+
+A dashboard is a class that owns its widgets, like the forms and explorers; a dashboard
+notebook builds one in its first cell and shows ``.widget`` in its second. The split
+is deliberate: ``rapportkit serve`` preheats kernels, so everything slow (imports,
+reading the store, the first drawing) happens in cell 1 before anyone asks, and only
+cell 2 (:func:`query_string` and :meth:`SpecialistDashboard.apply_query`) waits for the
+viewer's request.
+
+Dashboards only read. They refuse a store that was not opened read-only, none of their
+callbacks calls a store method that writes, and ``rapportkit serve`` forces every
+store read-only at the database level on top. Everything that comes from the browser
+(widget values, the link's query string) is untrusted: an unknown or malformed
+``?specialist=`` becomes an escaped sentence in the status area, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import io
+import math
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from urllib.parse import parse_qs
+
+import ipywidgets as W
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from .. import frames, plots
+from ..analysis import alerts, calibration, goal_counts, team_summary
+from ..errors import StoreError, ValidationError
+from ..model import check_id
+from ..plots._common import show_message
+from .common import StatusArea, css, esc, heading
+from .explorers import CalibrationExplorer, GoalsExplorer, TrendExplorer, team_data
+
+__all__ = [
+    "query_string", "requested_specialist", "FigureView", "SpecialistDashboard",
+    "SpecialistProgress", "TeamOverview", "CalibrationDashboard",
+]
+
+#: What an alert's ``kind`` is called on a dashboard.
+ALERT_KINDS = {
+    "dropped": "Dropped a level", "score_of_1": "Scored 1", "trap": "Trap ticked",
+    "overdue": "Follow-up overdue", "self_gap": "Self-rating keeps differing",
+}
+
+#: Looks of the dashboards' tables and lists (one <style> per dashboard).
+STYLE = """<style>
+.rk-table { border-collapse: collapse; font-size: 0.92em; margin: 4px 0 12px 0; }
+.rk-table th, .rk-table td { border-bottom: 1px solid #ddd; padding: 3px 10px; text-align: left;
+  vertical-align: top; }
+.rk-table th { border-bottom: 2px solid #999; }
+.rk-dashboard p { max-width: 62em; }
+.rk-alerts { margin: 4px 0 12px 0; }
+</style>"""
+
+
+def query_string() -> str:
+    """The query string of the Voilà request showing this notebook ("" outside Voilà).
+
+    In a preheated Voilà kernel this waits until a viewer arrives, through
+    ``voila.utils.get_query_string``. Anywhere else it reads ``QUERY_STRING`` from the
+    environment, which is exactly what that function does outside preheating, without
+    its import: ``import voila.utils`` loads the whole Voilà server (about 3 s), which
+    would otherwise land on every cold page view. In JupyterLab or nbval it returns "".
+    """
+    if os.environ.get("VOILA_PREHEAT") == "True":
+        try:
+            from voila.utils import get_query_string
+        except ImportError:  # pragma: no cover - a preheated kernel always has Voilà
+            pass
+        else:
+            return get_query_string() or ""
+    return os.environ.get("QUERY_STRING") or ""
+
+
+def _shown(value: str, most: int = 40) -> str:
+    """``value`` cut short for a message (the caller escapes it)."""
+    value = "".join(ch if ch.isprintable() else "?" for ch in value)
+    return value if len(value) <= most else value[: most - 1] + "…"
+
+
+def requested_specialist(query: str | None) -> str | None:
+    """The ``specialist`` a link asks for, or None when it asks for nobody (no
+    ``specialist`` or a blank one). Only the first ``specialist=`` counts.
+
+    Parameters
+    ----------
+    query
+        A URL query string such as ``"specialist=sp-03"`` (a leading ``?`` is fine).
+
+    Raises
+    ------
+    ValidationError
+        The value is not shaped like a specialist id (1–64 letters, digits, ``.``,
+        ``_`` or ``-``); the message quotes it, shortened, for an escaped status area.
+    """
+    values = parse_qs((query or "").lstrip("?"), keep_blank_values=True).get("specialist")
+    wanted = values[0].strip() if values else ""
+    if not wanted:  # absent or blank: nobody in particular
+        return None
+    try:
+        return check_id(wanted, "specialist")
+    except ValidationError:
+        raise ValidationError(
+            f"The link asks for the specialist “{_shown(wanted)}”, which is not a specialist id "
+            "(ids are letters, digits, '.', '_' or '-', such as sp-03). Pick someone from the list."
+        ) from None
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[object]], cls: str) -> str:
+    """An HTML table; every cell is escaped."""
+    head = "".join(f"<th>{esc(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>" for row in rows)
+    return f"<table class='rk-table {cls}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _pct(value: float, low: float | None = None, high: float | None = None) -> str:
+    if value is None or math.isnan(value):
+        return "—"
+    if low is None or math.isnan(low):
+        return f"{value:.0%}"
+    return f"{value:.0%} ({low:.0%}–{high:.0%})"
+
+
+def _gap(value: float, low: float, high: float) -> str:
+    if math.isnan(value):
+        return "—"
+    return f"{value:+.2f} ({low:+.2f} to {high:+.2f})"
+
+
+def _coefficient(label: str, value: float) -> str:
+    return "—" if math.isnan(value) else f"{label} ({value:.2f})"
+
+
+class FigureView:
+    """One matplotlib Figure, redrawn in place and shown as PNG in an ``ipywidgets.Image``.
+
+    Parameters
+    ----------
+    figsize, dpi
+        Size of the figure (inches) and of the PNG (``figsize × dpi`` pixels).
+    margins
+        Fixed ``subplots_adjust`` margins (cheap redraws); None uses the constrained
+        layout engine instead (for a figure drawn once).
+    classes
+        Extra CSS classes of the image, for styling and browser tests.
+    """
+
+    def __init__(self, figsize: tuple[float, float], *, dpi: int = 80, margins: dict | None = None,
+                 classes: Sequence[str] = ()) -> None:
+        self.figure = Figure(figsize=figsize, dpi=dpi, layout=None if margins else "constrained")
+        FigureCanvasAgg(self.figure)
+        self.dpi, self.margins = dpi, margins
+        width, height = (round(v * dpi) for v in figsize)
+        self.image = css(W.Image(format="png", width=str(width), height=str(height),
+                                 layout=W.Layout(max_width="100%", height="auto")),
+                         "rk-explorer-plot", "rk-dashboard-plot", *classes)
+        self.last_draw_ms: float | None = None
+
+    def draw(self, paint: Callable[[Figure], object]) -> str:
+        """Clear the figure, let ``paint`` draw into it, show it; "" or why nothing shows."""
+        started = time.perf_counter()
+        self.figure.clear()
+        if self.margins:
+            self.figure.subplots_adjust(**self.margins)
+        problem = ""
+        try:
+            paint(self.figure)
+        except ValidationError as exc:
+            problem = str(exc)
+            self.figure.clear()
+            show_message(self.figure.add_subplot(), "Nothing to show for this choice")
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png", dpi=self.dpi)
+        self.image.value = buffer.getvalue()
+        self.last_draw_ms = (time.perf_counter() - started) * 1000
+        return problem
+
+
+def _readonly(store) -> None:
+    if not getattr(store, "readonly", False):
+        raise StoreError("dashboards only read: open the store with open_store(readonly=True)")
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+class SpecialistDashboard:
+    """What the per-specialist dashboards share: one specialist picker, the status area,
+    and the deep link ``?specialist=ID``.
+
+    When a viewer picks someone, the first plot is redrawn at once and the other panels
+    one by one just after, each from the kernel's event loop, so the first new picture
+    reaches the browser without waiting for the rest. (Outside a kernel, and when the
+    notebook itself chooses, every panel is redrawn before returning.)
+
+    Parameters
+    ----------
+    store
+        A :class:`~rapportkit.store.Store` opened read-only.
+    specialist
+        Whom to show first (default: the first specialist by name); an unknown id is
+        reported in the status area.
+    today
+        The date follow-ups are judged against (default: today).
+
+    Attributes
+    ----------
+    widget
+        The box to display.
+    picker
+        The specialist dropdown; every panel follows it.
+    status
+        The dashboard's :class:`~rapportkit.ui.common.StatusArea`.
+    first_change_ms, last_change_ms
+        How long the latest change of specialist took to redraw the first plot, and
+        every panel.
+    """
+
+    #: Pause between the panels of a viewer's change, for the kernel to send what is done.
+    PANEL_GAP_S = 0.02
+
+    def __init__(self, store, *, specialist: str | None = None, today: dt.date | str | None = None) -> None:
+        _readonly(store)
+        self.store = store
+        self.today = pd.Timestamp(today or dt.date.today()).normalize()
+        self.data = team_data(store)
+        self.status = StatusArea()
+        css(self.status.widget, "rk-dashboard-status")
+        self.picker = css(W.Dropdown(options=self.data.specialists, description="Specialist",
+                                     layout=W.Layout(width="24em")), "rk-dashboard-specialist")
+        self.first_change_ms: float | None = None
+        self.last_change_ms: float | None = None
+        self._generation = 0
+        self._by_notebook = True  # choices made by code, not by a viewer: redraw everything now
+        if specialist is not None:
+            self.select(specialist)
+        self._panels()
+        self.widget = css(W.VBox([W.HTML(STYLE), W.HBox([self.picker]), self.status.widget, *self._sections()]),
+                          "rk-dashboard", f"rk-dashboard-{type(self).__name__.lower()}")
+        self.picker.observe(self._picked, names="value")
+        if self.picker.value is not None:
+            self._show(self.picker.value)
+        self._by_notebook = False
+
+    # -------------------------------------------------------------- subclasses
+    def _panels(self) -> None:
+        """Build the panels (for the picker's specialist, before any drawing here)."""
+
+    def _sections(self) -> list[W.Widget]:
+        """The widgets under the picker and the status area."""
+        return []
+
+    def _steps(self, specialist: str) -> list[Callable[[], object]]:
+        """What redraws the panels for ``specialist`` (a known id), first plot first."""
+        return []
+
+    # ------------------------------------------------------------------ public
+    @property
+    def ids(self) -> list[str]:
+        return [i for _, i in self.data.specialists]
+
+    def select(self, specialist: str) -> bool:
+        """Show ``specialist``; an unknown id leaves the choice as it is and says so."""
+        if specialist in self.ids:
+            by_notebook, self._by_notebook = self._by_notebook, True
+            try:
+                self.picker.value = specialist
+            finally:
+                self._by_notebook = by_notebook
+            return True
+        if not self.ids:
+            self.status.show("warning", "There are no specialists in this database yet.")
+            return False
+        self.status.show(
+            "warning",
+            f"There is no specialist with the id “{_shown(str(specialist))}” in this database. "
+            f"Showing {self.picker.label} instead; pick someone from the list.",
+        )
+        return False
+
+    def apply_query(self, query: str | None) -> None:
+        """Follow a link's ``?specialist=ID`` (see :func:`requested_specialist`)."""
+        try:
+            wanted = requested_specialist(query)
+        except ValidationError as exc:
+            self.status.show("warning", str(exc))
+            return
+        if wanted is not None:
+            self.select(wanted)
+
+    # ----------------------------------------------------------------- helpers
+    def _picked(self, change) -> None:
+        self.status.html.value = ""  # an earlier "no such specialist" no longer applies
+        self.status.kind = self.status.message = ""
+        self._show(change["new"])
+
+    def _show(self, specialist: str | None) -> None:
+        if specialist is None:
+            return
+        self._generation += 1
+        generation, started = self._generation, time.perf_counter()
+        first, *rest = self._steps(specialist) or [lambda: None]
+        first()
+        self.first_change_ms = (time.perf_counter() - started) * 1000
+        loop = None if self._by_notebook else _running_loop()
+        if loop is None:
+            for step in rest:
+                step()
+            self.last_change_ms = (time.perf_counter() - started) * 1000
+            return
+
+        def next_panel(steps: list[Callable[[], object]]) -> None:
+            if generation != self._generation:
+                return  # the viewer has picked someone else meanwhile
+            steps[0]()
+            if steps[1:]:
+                loop.call_later(self.PANEL_GAP_S, next_panel, steps[1:])
+            else:
+                self.last_change_ms = (time.perf_counter() - started) * 1000
+
+        if rest:
+            loop.call_later(self.PANEL_GAP_S, next_panel, rest)
+        else:
+            self.last_change_ms = self.first_change_ms
+
+    @staticmethod
+    def _point(explorer, specialist: str) -> None:
+        """Turn ``explorer`` to ``specialist`` (it redraws itself if that is a change)."""
+        if explorer.specialist.value != specialist:
+            explorer.specialist.value = specialist
+
+    def _follow(self, explorer) -> None:
+        """Let the picker drive ``explorer``: hide its own specialist dropdown."""
+        explorer.specialist.layout.display = "none"
+
+    def _name(self) -> str:
+        return self.picker.label or ""
+
+
+class SpecialistProgress(SpecialistDashboard):
+    """One specialist's progress: the trend grid, the latest profile, alerts and goals.
+
+    Parameters and attributes as for :class:`SpecialistDashboard`; also ``trends``
+    (a :class:`~rapportkit.ui.explorers.TrendExplorer`), ``goals`` (a
+    :class:`~rapportkit.ui.explorers.GoalsExplorer`), ``profile`` (a
+    :class:`FigureView`) and ``alerts`` (the HTML list of alerts).
+    """
+
+    def _panels(self) -> None:
+        first = self.picker.value
+        self.trends = TrendExplorer(self.store, specialist=first)
+        self.goals = GoalsExplorer(self.store, specialist=first, today=self.today)
+        self._follow(self.trends)
+        self._follow(self.goals)
+        for control in (self.goals.practices, self.goals.since, self.goals.until):
+            control.layout.display = "none"
+        self.profile = FigureView((11, 5.2), margins={"left": 0.3, "right": 0.76, "top": 0.92, "bottom": 0.1},
+                                  classes=["rk-profile-plot"])
+        self.profile_status = StatusArea()
+        self.alerts = css(W.HTML(), "rk-dashboard-alerts")
+        d = self.data
+        self._alerts = alerts(d.ratings, d.goals, frames.traps_frame(self.store), today=self.today)
+
+    def _sections(self) -> list[W.Widget]:
+        return [
+            heading("Practice by practice, over time"), self.trends.widget,
+            heading("Worth a conversation"), self.alerts,
+            heading("The latest review against the one before"), self.profile_status.widget, self.profile.image,
+            heading("Goals and their follow-ups"), self.goals.widget,
+        ]
+
+    def _steps(self, specialist: str) -> list[Callable[[], object]]:
+        return [lambda: self._point(self.trends, specialist), lambda: self._draw_alerts(specialist),
+                lambda: self._draw_profile(specialist), lambda: self._point(self.goals, specialist)]
+
+    def _draw_profile(self, specialist: str) -> None:
+        ratings = self.data.ratings
+        mine = ratings[ratings["specialist_id"] == specialist]
+        problem = self.profile.draw(
+            lambda fig: show_message(fig.add_subplot(), "No reviews yet") if mine.empty
+            else plots.profile(mine, specialist=specialist, ax=fig.add_subplot()))
+        if problem:
+            self.profile_status.show("warning", problem)
+        else:
+            self.profile_status.html.value = ""
+
+    def _draw_alerts(self, specialist: str) -> None:
+        mine = self._alerts[self._alerts["specialist_id"] == specialist]
+        if mine.empty:
+            self.alerts.value = f"<p class='rk-alerts-none'>Nothing stands out for {esc(self._name())} right now.</p>"
+            return
+        items = "".join(
+            f"<li><b>{esc(ALERT_KINDS.get(row.kind, row.kind))}</b>: {esc(row.message)}</li>"
+            for row in mine.itertuples())
+        self.alerts.value = f"<ul class='rk-alerts'>{items}</ul>"
+
+
+class CalibrationDashboard(SpecialistDashboard):
+    """How self-ratings compare with the supervisor's: per specialist over time, as a
+    table of counts and per practice, and the whole team in name order.
+
+    Parameters and attributes as for :class:`SpecialistDashboard`; also ``explorer``
+    (a :class:`~rapportkit.ui.explorers.CalibrationExplorer`), ``practices`` (HTML
+    table for the chosen specialist) and ``team`` (HTML table for everyone).
+    """
+
+    HEADER = ("Paired ratings", "Same score", "Within one level", "Self minus supervisor (95% range)",
+              "Which way", "Agreement beyond chance", "Note")
+
+    def _panels(self) -> None:
+        self.explorer = CalibrationExplorer(self.store, specialist=self.picker.value)
+        self._follow(self.explorer)
+        ratings = self.data.ratings
+        self._per_practice = calibration(ratings, by=("specialist_id", "practice_id"))
+        self._per_person = calibration(ratings)
+        self.practices = css(W.HTML(), "rk-calibration-practices")
+        self.team = css(W.HTML(self._team_table()), "rk-calibration-team")
+
+    def _sections(self) -> list[W.Widget]:
+        guide = W.HTML(
+            "<p>A gap is where a conversation starts, not a verdict: neither "
+            "score is “the right one”. <b>Same score</b> and <b>within one level</b> are shares of "
+            "paired ratings; <b>self minus supervisor</b> is positive when the specialist rated "
+            "themself higher; <b>agreement beyond chance</b> is the weighted kappa in words "
+            "(slight, fair, moderate, substantial, almost perfect). Ranges are 95% intervals.</p>")
+        return [
+            heading("Self-rating against the supervisor's, over time"), self.explorer.widget,
+            heading("Practice by practice"), self.practices,
+            heading("Everyone, in name order"), guide, self.team,
+        ]
+
+    def _steps(self, specialist: str) -> list[Callable[[], object]]:
+        return [lambda: self._point(self.explorer, specialist), lambda: self._practice_table(specialist)]
+
+    def _practice_table(self, specialist: str) -> None:
+        rows = self._per_practice[self._per_practice["specialist_id"] == specialist]
+        self.practices.value = _table(("Practice", *self.HEADER),
+                                      (self._row(r, r["practice_title"]) for _, r in rows.iterrows()),
+                                      "rk-calibration-practice-table")
+
+    def _team_table(self) -> str:
+        rows = self._per_person.sort_values(["specialist_name", "specialist_id"], kind="stable")
+        return _table(("Specialist", *self.HEADER),
+                      (self._row(r, f"{r['specialist_name']} ({r['specialist_id']})") for _, r in rows.iterrows()),
+                      "rk-calibration-team-table")
+
+    @staticmethod
+    def _row(r: pd.Series, who: str) -> tuple:
+        return (who, int(r["n"]), _pct(r["exact"], r["exact_low"], r["exact_high"]),
+                _pct(r["within_one"], r["within_one_low"], r["within_one_high"]),
+                _gap(r["mean_gap"], r["mean_gap_low"], r["mean_gap_high"]), r["tendency"],
+                _coefficient(r["kappa_label"], r["kappa"]), r["note"] if isinstance(r["note"], str) else "")
+
+
+class TeamOverview:
+    """The team at a glance for programme leads: where each specialist is now, follow-ups,
+    and calibration. People appear in name order; nothing is ranked; heatmap cells with
+    too few reviews are left grey instead of showing a number.
+
+    Parameters
+    ----------
+    store
+        A :class:`~rapportkit.store.Store` opened read-only.
+    today
+        The date follow-ups are judged against (default: today).
+    min_reviews
+        Fewer scored consensus reviews than this leaves a heatmap cell blank.
+
+    Attributes
+    ----------
+    widget
+        The box to display.
+    heatmap
+        The :class:`FigureView` of the practices × specialists heatmap.
+    follow_ups, calibration
+        HTML tables.
+    """
+
+    def __init__(self, store, *, today: dt.date | str | None = None, min_reviews: int = 3) -> None:
+        _readonly(store)
+        self.store = store
+        self.today = pd.Timestamp(today or dt.date.today()).normalize()
+        self.data = team_data(store)
+        people = max(1, len(self.data.specialists))
+        self.heatmap = FigureView((11, 0.45 * people + 3.2), classes=["rk-heatmap-plot"])
+        summary = team_summary(self.data.ratings, min_reviews=min_reviews)
+        self.heatmap.draw(lambda fig: plots.team_heatmap(summary, min_reviews=min_reviews, ax=fig.add_subplot()))
+        self.follow_ups = css(W.HTML(self._follow_up_table()), "rk-team-follow-ups")
+        self.calibration = css(W.HTML(self._calibration_table()), "rk-team-calibration")
+        note = W.HTML(
+            f"<p>Each cell is the average of a specialist's latest consensus "
+            f"scores in a practice (1–4). Grey cells marked n&lt;{min_reviews} have too few reviews to "
+            "say.</p>")
+        self.widget = css(W.VBox([
+            W.HTML(STYLE), heading("Where each specialist is now"), note, self.heatmap.image,
+            heading(f"Follow-ups (as of {self.today:%Y-%m-%d})"), self.follow_ups,
+            heading("Calibration: self-ratings against the supervisor's"), self.calibration,
+        ]), "rk-dashboard", "rk-dashboard-teamoverview")
+
+    def _people(self) -> pd.DataFrame:
+        return pd.DataFrame([(label, i) for label, i in self.data.specialists], columns=["label", "specialist_id"])
+
+    def _follow_up_table(self) -> str:
+        counts = goal_counts(self.data.goals, today=self.today)
+        table = self._people().merge(counts, on="specialist_id", how="left")
+        columns = ("open", "carried", "overdue", "met", "dropped")
+        table[list(columns)] = table[list(columns)].fillna(0).astype(int)
+        return _table(("Specialist", "Open", "Carried", "Overdue (open or carried)", "Met", "Dropped"),
+                      (tuple(r) for r in table[["label", *columns]].itertuples(index=False)),
+                      "rk-follow-up-table")
+
+    def _calibration_table(self) -> str:
+        summary = calibration(self.data.ratings)
+        table = self._people().merge(summary, on="specialist_id", how="left")
+        rows = []
+        for _, r in table.iterrows():
+            if pd.isna(r["n"]):
+                rows.append((r["label"], 0, "—", "—", "no paired ratings yet"))
+                continue
+            note = r["note"] if isinstance(r["note"], str) and r["note"] else ""
+            rows.append((r["label"], int(r["n"]), _pct(r["exact"]), _gap(r["mean_gap"], r["mean_gap_low"],
+                         r["mean_gap_high"]), note or r["tendency"]))
+        return _table(("Specialist", "Paired ratings", "Same score", "Self minus supervisor (95% range)",
+                       "Which way"), rows, "rk-team-calibration-table")
