@@ -5,7 +5,10 @@
   (``--no-preheat``) and preheated. The baseline, served the same way from the same
   folder, is a do-nothing Voilà page (one cell, ``print("ok")``) until its output is on
   screen, *cold*: what any Voilà page costs a viewer without preheating.
-  Target: preheated first plot ≤ 0.6× the do-nothing page.
+  Target: preheated first plot ≤ 0.6× the do-nothing page. For reference, the least any
+  widget page costs: one ``ipywidgets.Image`` of a 1×1 PNG, preheated. The two servers
+  run side by side and their loads are interleaved page by page, so the machine's
+  background load falls on every figure alike.
 - **Specialist change** (in the kernel's shoes, no browser): the explorer's own
   ``last_draw_ms`` for a new specialist (clear, draw, PNG, hand to the Image widget)
   against drawing the same panels with bare matplotlib calls from data already in
@@ -33,6 +36,10 @@ from .common import ROOT, Figure
 DASHBOARDS = ROOT / "workbooks" / "dashboards"
 PAGES = ("specialist_progress", "team_overview", "calibration")
 BASELINE = "do_nothing"
+#: The least a widget page can cost: one ipywidgets.Image of a tiny PNG, nothing else.
+WIDGET_FLOOR = "one_image_widget"
+#: A 1×1 PNG.
+TINY_PNG = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
 RUNS = int(os.environ.get("RK_BENCH_RUNS", "5"))
 PLOT = "img.rk-explorer-plot"
 OK_SHOWN_JS = """() => {
@@ -60,6 +67,10 @@ def _folder(tmp: Path) -> Path:
                                                            "language": "python"}})
     nb.cells = [nbformat.v4.new_code_cell('print("ok")')]
     nbformat.write(nb, folder / f"{BASELINE}.ipynb")
+    nb.cells = [nbformat.v4.new_code_cell(
+        f'import base64, ipywidgets as W\nW.Image(value=base64.b64decode("{TINY_PNG}"), format="png", '
+        'width="100", height="100").add_class("rk-explorer-plot")')]
+    nbformat.write(nb, folder / f"{WIDGET_FLOOR}.ipynb")
     return folder
 
 
@@ -96,7 +107,7 @@ def _first_plots(db: Path, folder: Path, log_dir: Path) -> tuple[dict, dict, lis
     """Cold and preheated servers side by side; their loads interleaved page by page, so
     the machine's background load falls on both alike."""
     b = _helpers()
-    pages = (BASELINE, *PAGES)
+    pages = (BASELINE, WIDGET_FLOOR, *PAGES)
     cold: dict[str, list[float]] = {n: [] for n in pages}
     warm: dict[str, list[float]] = {n: [] for n in pages}
     change: list[float] = []
@@ -144,12 +155,17 @@ def first_plot() -> list[Figure]:
     floor = statistics.median(warm[BASELINE])
     figures = [Figure("do-nothing Voilà page (print(\"ok\")), preheated: output on screen", floor, "ms", base,
                       "the same page, cold")]
+    widget_floor = statistics.median(warm[WIDGET_FLOOR])
+    figures.append(Figure("page with one ipywidgets.Image (1×1 PNG), preheated: image on screen", widget_floor,
+                          "ms", base, "do-nothing page, cold",
+                          notes=[f"runs (ms): preheated {_ms(warm[WIDGET_FLOOR])}; cold {_ms(cold[WIDGET_FLOOR])}"]))
     for name in PAGES:
         f = Figure(f"first plot: {name}, preheated", statistics.median(warm[name]), "ms", base,
                    "do-nothing page, cold, same set-up, interleaved", "≤ 0.6×")
         f.ok = f.ratio <= 0.6
         f.notes.append(f"runs (ms): preheated {_ms(warm[name])}; cold {_ms(cold[name])}; "
-                       f"{statistics.median(warm[name]) / floor:.2f}× the preheated do-nothing page")
+                       f"{statistics.median(warm[name]) / floor:.2f}× the preheated do-nothing page, "
+                       f"{statistics.median(warm[name]) / widget_floor:.2f}× the preheated one-image widget page")
         figures.append(f)
         figures.append(Figure(f"first plot: {name}, cold", statistics.median(cold[name]), "ms", base,
                               "do-nothing page, cold"))

@@ -288,7 +288,10 @@ def _serve(args) -> int:
         db = store.path
     shown = "127.0.0.1" if args.ip in ("127.0.0.1", "localhost") else args.ip
     print(f"dashboards on http://{shown}:{args.port}/ (read-only) from {db}", flush=True)
-    return subprocess.call(cmd, env=voila_env(db))
+    # become Voilà, so a signal to this process (Ctrl-C, SIGTERM from a service manager)
+    # reaches the server and its kernels instead of leaving them running
+    os.execve(cmd[0], cmd, voila_env(db))
+    return 0  # pragma: no cover (execve does not return)
 
 
 _COMMANDS = {

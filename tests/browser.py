@@ -16,7 +16,8 @@ What is here, and the promises each part keeps:
   set-up (``rapportkit.serve``) plus any ``extra_args``; :func:`rapportkit_serve` runs the
   real ``rapportkit serve`` command line. Both pick a free port in 19000–19499 on
   127.0.0.1 and yield a started :class:`Server` (``.url``, ``.pid``, ``.voila_pid``).
-- :func:`chromium` launches Debian's Chromium through playwright and always closes it;
+- :func:`chromium` launches Debian's Chromium through playwright and always closes it
+  (:func:`chromium_browser` is the same as a module-scoped fixture);
   :func:`recorded_context` opens a browser context whose every request, websocket,
   console message and page error is kept by a :class:`Recorder`.
 - :class:`KernelTap` sits on a page's kernel websocket, decodes every message both ways
@@ -444,6 +445,15 @@ def chromium(headless: bool = True) -> Iterator[object]:
             yield browser
         finally:
             browser.close()
+
+
+@pytest.fixture(scope="module")
+def chromium_browser():
+    """Fixture: one Chromium for a test module (import it into the module to use it);
+    skips, or fails under CI, when Chromium or playwright is missing."""
+    require_chromium()
+    with chromium() as browser:
+        yield browser
 
 
 @contextlib.contextmanager

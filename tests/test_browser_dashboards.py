@@ -21,9 +21,9 @@ from pathlib import Path
 
 import pytest
 
-from browser import (
-    ROOT, KernelTap, audit_count, choose_and_time, chromium, db_sha256, fresh_db, rapportkit_serve,
-    recorded_context, require_chromium, voila_screenshot, voila_server, wait_for_images, wait_until,
+from browser import (  # noqa: F401  (chromium_browser is a fixture)
+    ROOT, KernelTap, audit_count, choose_and_time, chromium_browser, db_sha256, fresh_db, rapportkit_serve,
+    recorded_context, voila_screenshot, voila_server, wait_for_images, wait_until,
 )
 
 pytestmark = pytest.mark.browser
@@ -60,19 +60,12 @@ def body_text(page) -> str:
 
 
 @pytest.fixture(scope="module")
-def browser():
-    require_chromium()
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
 def demo_copy(demo_db, tmp_path_factory):
     return fresh_db(demo_db, tmp_path_factory.mktemp("served"))
 
 
 @pytest.fixture(scope="module")
-def served(browser, demo_copy, tmp_path_factory):
+def served(chromium_browser, demo_copy, tmp_path_factory):
     """``rapportkit serve`` as shipped (preheated pool of one per dashboard), with the
     database's fingerprint taken before it started."""
     before = (db_sha256(demo_copy), audit_count(demo_copy))
@@ -83,12 +76,12 @@ def served(browser, demo_copy, tmp_path_factory):
 
 
 @pytest.fixture
-def page_of(browser):
+def page_of(chromium_browser):
     """``page, rec = page_of()``: a fresh context's page and its recorder; closed after."""
     opened = []
 
     def make(viewport=(1280, 900)):
-        cm = recorded_context(browser, viewport)
+        cm = recorded_context(chromium_browser, viewport)
         context, rec = cm.__enter__()
         opened.append(cm)
         return context.new_page(), rec
@@ -265,7 +258,7 @@ def _status(url: str) -> tuple[int, str]:
         return exc.code, exc.headers.get("Location", "")
 
 
-def test_with_a_token_the_page_without_it_is_refused(browser, demo_copy, tmp_path, page_of):
+def test_with_a_token_the_page_without_it_is_refused(demo_copy, tmp_path, page_of):
     token = secrets.token_urlsafe(24)
     with rapportkit_serve(demo_copy, token=token, preheat=False, log_dir=tmp_path) as server:
         for path in ("", render("team_overview"), "voila/tree", "api/kernels"):
@@ -346,13 +339,13 @@ def _loads(browser, sequential: int, concurrent: int, tmp_path: Path, demo_db: P
         assert len(server.kernel_pids()) == pool
 
 
-def test_repeated_and_concurrent_loads_all_render_and_kernels_return_to_the_pool(browser, tmp_path, demo_db):
-    _loads(browser, sequential=6, concurrent=3, tmp_path=tmp_path, demo_db=demo_db)
+def test_repeated_and_concurrent_loads_all_render_and_kernels_return_to_the_pool(chromium_browser, tmp_path, demo_db):
+    _loads(chromium_browser, sequential=6, concurrent=3, tmp_path=tmp_path, demo_db=demo_db)
 
 
 @pytest.mark.slow
-def test_thirty_sequential_and_five_concurrent_loads_all_render(browser, tmp_path, demo_db):
-    _loads(browser, sequential=30, concurrent=5, tmp_path=tmp_path, demo_db=demo_db)
+def test_thirty_sequential_and_five_concurrent_loads_all_render(chromium_browser, tmp_path, demo_db):
+    _loads(chromium_browser, sequential=30, concurrent=5, tmp_path=tmp_path, demo_db=demo_db)
 
 
 # ============================================================================ last: nothing was written

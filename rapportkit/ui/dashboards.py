@@ -27,6 +27,7 @@ from urllib.parse import parse_qs
 
 import ipywidgets as W
 import pandas as pd
+from ipywidgets.widgets.widget_string import HTMLStyle
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -35,7 +36,7 @@ from ..analysis import alerts, calibration, goal_counts, team_summary
 from ..errors import StoreError, ValidationError
 from ..model import check_id
 from ..plots._common import show_message
-from .common import StatusArea, css, esc, heading
+from .common import StatusArea, css, esc
 from .explorers import CalibrationExplorer, GoalsExplorer, TrendExplorer, team_data
 
 __all__ = [
@@ -55,6 +56,7 @@ STYLE = """<style>
 .rk-table th, .rk-table td { border-bottom: 1px solid #ddd; padding: 3px 10px; text-align: left;
   vertical-align: top; }
 .rk-table th { border-bottom: 2px solid #999; }
+.rk-table td:not(:first-child):not(:last-child) { white-space: nowrap; }
 .rk-dashboard p { max-width: 62em; }
 .rk-alerts { margin: 4px 0 12px 0; }
 </style>"""
@@ -118,6 +120,22 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[object]], cls: str) ->
     head = "".join(f"<th>{esc(h)}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>" for row in rows)
     return f"<table class='rk-table {cls}'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _h(title: str) -> str:
+    """A section heading (escaped), as HTML."""
+    return f"<h3 class='rk-heading' style='margin:10px 0 6px 0'>{esc(title)}</h3>"
+
+
+class _Text:
+    """Makes HTML widgets that share one Layout and one style: every widget is a model the
+    browser must build before the first plot shows, so a page keeps their number low."""
+
+    def __init__(self) -> None:
+        self.layout, self.style = W.Layout(), HTMLStyle()
+
+    def __call__(self, value: str = "", *classes: str) -> W.HTML:
+        return css(W.HTML(value, layout=self.layout, style=self.style), *classes)
 
 
 def _pct(value: float, low: float | None = None, high: float | None = None) -> str:
@@ -241,12 +259,13 @@ class SpecialistDashboard:
                                      layout=W.Layout(width="24em")), "rk-dashboard-specialist")
         self.first_change_ms: float | None = None
         self.last_change_ms: float | None = None
+        self.text = _Text()
         self._generation = 0
         self._by_notebook = True  # choices made by code, not by a viewer: redraw everything now
         if specialist is not None:
             self.select(specialist)
         self._panels()
-        self.widget = css(W.VBox([W.HTML(STYLE), W.HBox([self.picker]), self.status.widget, *self._sections()]),
+        self.widget = css(W.VBox([self.text(STYLE), self.picker, self.status.widget, *self._sections()]),
                           "rk-dashboard", f"rk-dashboard-{type(self).__name__.lower()}")
         self.picker.observe(self._picked, names="value")
         if self.picker.value is not None:
@@ -367,17 +386,15 @@ class SpecialistProgress(SpecialistDashboard):
             control.layout.display = "none"
         self.profile = FigureView((11, 5.2), margins={"left": 0.3, "right": 0.76, "top": 0.92, "bottom": 0.1},
                                   classes=["rk-profile-plot"])
-        self.profile_status = StatusArea()
-        self.alerts = css(W.HTML(), "rk-dashboard-alerts")
+        self.alerts = self.text("", "rk-dashboard-alerts")
         d = self.data
         self._alerts = alerts(d.ratings, d.goals, frames.traps_frame(self.store), today=self.today)
 
     def _sections(self) -> list[W.Widget]:
         return [
-            heading("Practice by practice, over time"), self.trends.widget,
-            heading("Worth a conversation"), self.alerts,
-            heading("The latest review against the one before"), self.profile_status.widget, self.profile.image,
-            heading("Goals and their follow-ups"), self.goals.widget,
+            self.text(_h("Practice by practice, over time")), self.trends.widget, self.alerts,
+            self.text(_h("The latest review against the one before")), self.profile.image,
+            self.text(_h("Goals and their follow-ups")), self.goals.widget,
         ]
 
     def _steps(self, specialist: str) -> list[Callable[[], object]]:
@@ -391,19 +408,19 @@ class SpecialistProgress(SpecialistDashboard):
             lambda fig: show_message(fig.add_subplot(), "No reviews yet") if mine.empty
             else plots.profile(mine, specialist=specialist, ax=fig.add_subplot()))
         if problem:
-            self.profile_status.show("warning", problem)
-        else:
-            self.profile_status.html.value = ""
+            self.status.show("warning", problem)
 
     def _draw_alerts(self, specialist: str) -> None:
         mine = self._alerts[self._alerts["specialist_id"] == specialist]
+        title = _h("Worth a conversation")
         if mine.empty:
-            self.alerts.value = f"<p class='rk-alerts-none'>Nothing stands out for {esc(self._name())} right now.</p>"
+            nothing = f"Nothing stands out for {esc(self._name())} right now."
+            self.alerts.value = f"{title}<p class='rk-alerts-none'>{nothing}</p>"
             return
         items = "".join(
             f"<li><b>{esc(ALERT_KINDS.get(row.kind, row.kind))}</b>: {esc(row.message)}</li>"
             for row in mine.itertuples())
-        self.alerts.value = f"<ul class='rk-alerts'>{items}</ul>"
+        self.alerts.value = f"{title}<ul class='rk-alerts'>{items}</ul>"
 
 
 class CalibrationDashboard(SpecialistDashboard):
@@ -424,34 +441,31 @@ class CalibrationDashboard(SpecialistDashboard):
         ratings = self.data.ratings
         self._per_practice = calibration(ratings, by=("specialist_id", "practice_id"))
         self._per_person = calibration(ratings)
-        self.practices = css(W.HTML(), "rk-calibration-practices")
-        self.team = css(W.HTML(self._team_table()), "rk-calibration-team")
+        self.practices = self.text("", "rk-calibration-practices")
+        self.team = self.text(self._team_table(), "rk-calibration-team")
 
     def _sections(self) -> list[W.Widget]:
-        guide = W.HTML(
-            "<p>A gap is where a conversation starts, not a verdict: neither "
-            "score is “the right one”. <b>Same score</b> and <b>within one level</b> are shares of "
-            "paired ratings; <b>self minus supervisor</b> is positive when the specialist rated "
-            "themself higher; <b>agreement beyond chance</b> is the weighted kappa in words "
-            "(slight, fair, moderate, substantial, almost perfect). Ranges are 95% intervals.</p>")
-        return [
-            heading("Self-rating against the supervisor's, over time"), self.explorer.widget,
-            heading("Practice by practice"), self.practices,
-            heading("Everyone, in name order"), guide, self.team,
-        ]
+        return [self.text(_h("Self-rating against the supervisor's, over time")), self.explorer.widget,
+                self.practices, self.team]
 
     def _steps(self, specialist: str) -> list[Callable[[], object]]:
         return [lambda: self._point(self.explorer, specialist), lambda: self._practice_table(specialist)]
 
     def _practice_table(self, specialist: str) -> None:
         rows = self._per_practice[self._per_practice["specialist_id"] == specialist]
-        self.practices.value = _table(("Practice", *self.HEADER),
-                                      (self._row(r, r["practice_title"]) for _, r in rows.iterrows()),
-                                      "rk-calibration-practice-table")
+        self.practices.value = _h(f"Practice by practice: {self._name()}") + _table(
+            ("Practice", *self.HEADER), (self._row(r, r["practice_title"]) for _, r in rows.iterrows()),
+            "rk-calibration-practice-table")
 
     def _team_table(self) -> str:
         rows = self._per_person.sort_values(["specialist_name", "specialist_id"], kind="stable")
-        return _table(("Specialist", *self.HEADER),
+        guide = (
+            "<p>A gap is where a conversation starts, not a verdict: neither score is “the right "
+            "one”. <b>Same score</b> and <b>within one level</b> are shares of paired ratings; "
+            "<b>self minus supervisor</b> is positive when the specialist rated themself higher; "
+            "<b>agreement beyond chance</b> is the weighted kappa in words (slight, fair, moderate, "
+            "substantial, almost perfect). Ranges are 95% intervals.</p>")
+        return _h("Everyone, in name order") + guide + _table(("Specialist", *self.HEADER),
                       (self._row(r, f"{r['specialist_name']} ({r['specialist_id']})") for _, r in rows.iterrows()),
                       "rk-calibration-team-table")
 
@@ -496,17 +510,16 @@ class TeamOverview:
         self.heatmap = FigureView((11, 0.45 * people + 3.2), classes=["rk-heatmap-plot"])
         summary = team_summary(self.data.ratings, min_reviews=min_reviews)
         self.heatmap.draw(lambda fig: plots.team_heatmap(summary, min_reviews=min_reviews, ax=fig.add_subplot()))
-        self.follow_ups = css(W.HTML(self._follow_up_table()), "rk-team-follow-ups")
-        self.calibration = css(W.HTML(self._calibration_table()), "rk-team-calibration")
-        note = W.HTML(
-            f"<p>Each cell is the average of a specialist's latest consensus "
-            f"scores in a practice (1–4). Grey cells marked n&lt;{min_reviews} have too few reviews to "
-            "say.</p>")
-        self.widget = css(W.VBox([
-            W.HTML(STYLE), heading("Where each specialist is now"), note, self.heatmap.image,
-            heading(f"Follow-ups (as of {self.today:%Y-%m-%d})"), self.follow_ups,
-            heading("Calibration: self-ratings against the supervisor's"), self.calibration,
-        ]), "rk-dashboard", "rk-dashboard-teamoverview")
+        text = _Text()
+        intro = text(STYLE + _h("Where each specialist is now") + (
+            "<p>Each cell is the average of a specialist's latest consensus scores in a practice "
+            f"(1–4). Grey cells marked n&lt;{min_reviews} have too few reviews to say.</p>"))
+        self.follow_ups = text(_h(f"Follow-ups (as of {self.today:%Y-%m-%d})") + self._follow_up_table(),
+                               "rk-team-follow-ups")
+        self.calibration = text(_h("Calibration: self-ratings against the supervisor's")
+                                + self._calibration_table(), "rk-team-calibration")
+        self.widget = css(W.VBox([intro, self.heatmap.image, self.follow_ups, self.calibration]),
+                          "rk-dashboard", "rk-dashboard-teamoverview")
 
     def _people(self) -> pd.DataFrame:
         return pd.DataFrame([(label, i) for label, i in self.data.specialists], columns=["label", "specialist_id"])
