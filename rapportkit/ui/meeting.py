@@ -110,13 +110,9 @@ class MeetingForm(MeetingSteps, FormBase):
     # ------------------------------------------------------------------ opening a session
 
     def _preselect(self, specialist: str | None, session_id: str | None, supervisor: str | None) -> None:
-        if session_id is None:
-            self.picker.select(specialist)
+        session = self.picker.preselect(specialist, session_id)
+        if session is None:
             return
-        session = self.store.session(session_id)
-        if specialist is not None and specialist != session.specialist_id:
-            raise ValidationError(f"session {session_id} belongs to {session.specialist_id}, not {specialist}")
-        self.picker.select(session.specialist_id, session.id)
         if supervisor is not None:
             if supervisor not in {v for _, v in self.picker.supervisor.options}:
                 raise ValidationError(f"there is no supervisor with id {supervisor!r}")

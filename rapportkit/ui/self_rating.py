@@ -65,14 +65,9 @@ class SelfRatingForm(FormBase):
         self.sync()
 
     def _preselect(self, specialist: str | None, session_id: str | None) -> None:
-        if session_id is None:
-            self.picker.select(specialist)
-            return
-        session = self.store.session(session_id)
-        if specialist is not None and specialist != session.specialist_id:
-            raise ValidationError(f"session {session_id} belongs to {session.specialist_id}, not {specialist}")
-        self.picker.select(session.specialist_id, session.id)
-        self._open(session, None)
+        session = self.picker.preselect(specialist, session_id)
+        if session is not None:
+            self._open(session, None)
 
     def _latest(self) -> Review | None:
         found = self.store.reviews(session_id=self.session.id) if self.session else []

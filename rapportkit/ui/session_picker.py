@@ -95,6 +95,17 @@ class SessionPicker:
         self.new_toggle.observe(self._toggle_new, "value")
         self.refresh()
 
+    def preselect(self, specialist: str | None, session_id: str | None) -> Session | None:
+        """Select what a form was opened with; returns the session to open, if one was named."""
+        if session_id is None:
+            self.select(specialist)
+            return None
+        session = self.store.session(session_id)
+        if specialist is not None and specialist != session.specialist_id:
+            raise ValidationError(f"session {session_id} belongs to {session.specialist_id}, not {specialist}")
+        self.select(session.specialist_id, session.id)
+        return session
+
     def select(self, specialist_id: str, session_id: str | None = None) -> None:
         """Preselect a specialist (and a session of theirs)."""
         if specialist_id not in self._people:
