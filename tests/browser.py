@@ -292,15 +292,16 @@ class Server:
         self._log.close()
 
 
-def _start(make_cmd: Callable[[int], list[str]], env: dict[str, str], log_dir: Path, name: str, *,
-           token: str | None = None, attempts: int = 3, timeout: float = 120) -> Server:
-    """Start ``make_cmd(port)`` on a free port; another port if the first lost a race."""
+def start_server(make_cmd: Callable[[int], list[str]], env: dict[str, str], log_dir: Path, name: str, *,
+                 ports: Sequence[int] = PORTS, cwd: Path | None = None, ready_text: str | None = "running at",
+                 token: str | None = None, attempts: int = 3, timeout: float = 120) -> Server:
+    """Start ``make_cmd(port)`` on a free port of ``ports``; another port if the first lost a race."""
     server = None
-    for attempt in range(attempts):
-        port = free_port()
-        server = Server(make_cmd(port), env, port, log_dir / f"{name}.{port}.log", cwd=log_dir, token=token)
+    for _ in range(attempts):
+        port = free_port(ports)
+        server = Server(make_cmd(port), env, port, log_dir / f"{name}.{port}.log", cwd=cwd or log_dir, token=token)
         try:
-            if server.wait_ready(timeout):
+            if server.wait_ready(timeout, ready_text):
                 return server
         except BaseException:
             server.stop()
@@ -356,7 +357,7 @@ def voila_server(notebook_or_dir: Path, db: Path, *, readonly: bool = True, preh
     if not readonly:
         environment.pop("RAPPORTKIT_READONLY", None)
     environment.update(env or {})
-    server = _start(cmd, environment, _log_dir(log_dir), f"voila-{target.stem}", token=token, timeout=timeout)
+    server = start_server(cmd, environment, _log_dir(log_dir), f"voila-{target.stem}", token=token, timeout=timeout)
     try:
         yield server
     finally:
@@ -380,7 +381,7 @@ def rapportkit_serve(db: Path, *, dashboards: Path | None = None, token: str | N
         return args
 
     environment = {**os.environ, **(env or {})}
-    server = _start(cmd, environment, _log_dir(log_dir), "rapportkit-serve", token=token, timeout=timeout)
+    server = start_server(cmd, environment, _log_dir(log_dir), "rapportkit-serve", token=token, timeout=timeout)
     try:
         yield server
     finally:

@@ -33,7 +33,8 @@ from urllib.parse import quote
 
 import pytest
 
-from browser import Recorder, Server, WAIT_MS, chromium, free_port, recorded_context, require_chromium, wait_until
+import browser
+from browser import Recorder, Server, WAIT_MS, chromium, recorded_context, require_chromium, wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 IMG = ROOT / "docs" / "img"
@@ -57,22 +58,9 @@ IGNORED_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
-def start_server(make_cmd, env: dict[str, str], log_dir: Path, name: str, *, cwd: Path | None = None,
-                 attempts: int = 3, timeout: float = 120, ready_text: str = "running at",
-                 token: str | None = None) -> Server:
-    """Start ``make_cmd(port)`` on a free port of this suite, another port if it lost a race."""
-    server = None
-    for _ in range(attempts):
-        port = free_port(PORTS)
-        server = Server(make_cmd(port), env, port, log_dir / f"{name}.{port}.log", cwd=cwd or log_dir, token=token)
-        try:
-            if server.wait_ready(timeout, ready_text):
-                return server
-        except BaseException:
-            server.stop()
-            raise
-        server.stop()
-    raise RuntimeError(f"{name} would not start:\n{server.tail() if server else ''}")
+def start_server(make_cmd, env: dict[str, str], log_dir: Path, name: str, **options) -> Server:
+    """The shared starter, on this suite's own ports (19500–19999)."""
+    return browser.start_server(make_cmd, env, log_dir, name, ports=PORTS, **options)
 
 
 def meeting_server(db: Path, log_dir: Path) -> Server:
