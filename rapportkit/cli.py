@@ -1,22 +1,26 @@
 """The ``rapportkit`` command.
 
 Every subcommand takes ``--db PATH`` (default: ``$RAPPORTKIT_DB``, else
-``data/rapportkit.db``). Mistakes a user can make print one clear message and exit 2;
-``check`` exits 1 when the database does not verify.
+``data/rapportkit.db``). Mistakes a user can make print one clear message and exit 2,
+and so do failures of the disk or of the database file (full, read-only, damaged, a
+folder, missing); ``check`` exits 1 when the database does not verify. Read commands
+(``check``, ``export``, ``backup``, ``report``, ``serve``) never create a database.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .errors import RapportkitError
+from .errors import ImportRejected, RapportkitError, StoreError
 
 __all__ = ["main"]
 
@@ -63,6 +67,12 @@ def _parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser("import", parents=[common], help="import reviews from a .csv or .json export (all or nothing)")
     imp.add_argument("file", help="the file to import")
+    imp.add_argument("--update-people", action="store_true",
+                     help="let the file rename people, change roles or supervisors, or (de)activate someone; "
+                          "each change is listed and audited (without it such a file is refused)")
+    imp.add_argument("--allow-identifiers", action="store_true",
+                     help="let free text through that may identify someone, after you checked it is not about a "
+                          "client; each finding is listed and recorded in the audit log")
 
     exp = sub.add_parser("export", parents=[common], help="export every review to .csv, .json or .xlsx")
     exp.add_argument("--out", required=True, metavar="FILE",
@@ -118,8 +128,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RapportkitError as exc:
         print(f"rapportkit {args.command}: {exc}", file=sys.stderr)
         return 2
+    except (sqlite3.DatabaseError, OSError) as exc:
+        # the last resort for a failure of the disk or the database file that escaped the
+        # places that translate them (a database damaged past its first pages, …); any
+        # other error is a bug and keeps its traceback
+        from .files import explain
+
+        if isinstance(exc, sqlite3.DatabaseError):
+            problem = explain(exc, _db_path(args), database=True)
+        else:
+            problem = explain(exc, exc.filename or _db_path(args))
+        if problem is None:
+            raise
+        print(f"rapportkit {args.command}: {problem}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _db_path(args) -> Path:
+    """The database a command uses: --db, else $RAPPORTKIT_DB, else data/rapportkit.db."""
+    from .store import default_db_path
+
+    return Path(args.db) if getattr(args, "db", None) else default_db_path()
 
 
 def _store(args, **kwargs):
@@ -158,8 +189,26 @@ def _import(args) -> int:
     from .transfer import import_file
 
     with _store(args) as store:
-        changed = import_file(store, args.file)
-        print(f"imported {args.file} into {store.path}: {changed} record(s) added or changed")
+        try:
+            result = import_file(store, args.file, update_people=args.update_people,
+                                 allow_identifiers=args.allow_identifiers)
+        except ImportRejected as exc:
+            # a failure of the database (disk full, read-only, …) is not the file's fault:
+            # say it as it is, not as a problem to fix in the file
+            if isinstance(exc.__context__, StoreError):
+                raise exc.__context__ from None
+            raise
+        added = len(result.people_added)
+        print(f"imported {args.file} into {store.path}: {result.changed} record(s) added or changed, "
+              f"{added} new {'person' if added == 1 else 'people'} added to the team")
+    if result.roster_changes:
+        print("changed in the team (--update-people, recorded in the audit log):")
+        for change in result.roster_changes:
+            print(f"  - {change}")
+    if result.allowed:
+        print("possible identifiers let through (--allow-identifiers, recorded in the audit log):")
+        for finding in result.allowed:
+            print(f"  - {finding}")
     return 0
 
 
@@ -204,7 +253,13 @@ def _backup(args) -> int:
 
 
 def _check(args) -> int:
-    with _store(args) as store:
+    from .db import require_database
+
+    # never create a database here: a mistyped --db must not come back "ok"
+    path = require_database(_db_path(args))
+    # migrate (writable) when allowed; a database that is read-only for us is still checked
+    writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)
+    with _store(args, readonly=not writable) as store:
         problems = store.check()
         counts = store.counts()
     summary = ", ".join(f"{n} {k}" for k, n in counts.items())
@@ -241,11 +296,32 @@ def _report(args) -> int:
                 else:
                     print(line, file=sys.stderr, flush=True)
 
-            written = team_reports(store, args.out, since=args.since, until=args.until, progress=show)
+            with _whole_folder(Path(args.out)):
+                written = team_reports(store, args.out, since=args.since, until=args.until, progress=show)
             print(f"wrote {len(written)} reports to {args.out}")
             return 0
     print(f"wrote {out}")
     return 0
+
+
+@contextlib.contextmanager
+def _whole_folder(folder: Path):
+    """A set of PDFs written into ``folder`` all or none: if writing fails part-way, the
+    PDFs this run added are removed again (and the folder, if this run made it)."""
+    made = not folder.exists()
+    before = set(folder.iterdir()) if folder.is_dir() else set()
+    try:
+        yield
+    except BaseException:
+        if folder.is_dir():
+            for added in set(folder.iterdir()) - before:
+                if added.suffix.lower() == ".pdf" and added.is_file():
+                    with contextlib.suppress(OSError):
+                        added.unlink()
+            if made:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()  # only if empty
+        raise
 
 
 def _lab(args) -> int:

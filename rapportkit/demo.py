@@ -167,6 +167,8 @@ def _history(spec: Person, rng: random.Random, months: int, per_month: tuple[int
                     sup_notes[p] = rng.choice(_NOTES[p])
                 if own != sup:
                     cons_notes[p] = rng.choice(_RATIONALES)
+                elif cons != own:  # both gave one score and the consensus moved from it
+                    cons_notes[p] = _RATIONALES[n % len(_RATIONALES)]  # (no draw: the team stays as it was)
             updates = []
             for goal in open_goals:
                 if goal.follow_up > review_date + dt.timedelta(days=10):

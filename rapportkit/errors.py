@@ -15,8 +15,10 @@ __all__ = [
     "ReadOnlyError",
     "NetworkFilesystemError",
     "SchemaVersionError",
+    "ConflictError",
     "ImportRejected",
     "PrivacyFindings",
+    "FileWriteError",
 ]
 
 
@@ -58,6 +60,18 @@ class SchemaVersionError(StoreError):
     """The database schema is newer than this version of rapportkit."""
 
 
+class ConflictError(StoreError):
+    """Someone saved the review since it was opened; reload it before saving again.
+
+    ``saved_by`` and ``saved_at`` say who saved it last and when (UTC, ISO 8601);
+    ``version`` is the version the database holds now.
+    """
+
+    def __init__(self, message: str, *, saved_by: str, saved_at: str, version: int):
+        self.saved_by, self.saved_at, self.version = saved_by, saved_at, version
+        super().__init__(message)
+
+
 class ImportRejected(RapportkitError, ValueError):
     """An import file was rejected whole; ``problems`` names every bad row and column."""
 
@@ -74,10 +88,17 @@ class ImportRejected(RapportkitError, ValueError):
 class PrivacyFindings(RapportkitError, ValueError):
     """Free text looks like it identifies someone; edit it or confirm it is not about a client."""
 
-    def __init__(self, field: str, findings: list):
+    def __init__(self, field: str, findings: list, places: list | None = None):
         self.field = field
         self.findings = list(findings)
+        #: (field, finding) pairs when the findings come from several fields
+        self.places = list(places) if places is not None else [(field, f) for f in self.findings]
         kinds = ", ".join(sorted({f.kind for f in self.findings}))
         super().__init__(
             f"{field} may identify someone ({kinds}). Edit the text, or confirm it is not about a client."
         )
+
+
+class FileWriteError(RapportkitError, OSError):
+    """A file (an export, a report, a backup) could not be written: the disk is full, the
+    folder is read-only, … Nothing was left behind: no partial file, no temporary one."""

@@ -12,14 +12,17 @@ Every text cell that a spreadsheet could run as a formula (starting with ``=``, 
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
 import pandas as pd
 
 from .errors import ValidationError
+from .files import atomic_write
 from .frames import goals_frame, ratings_frame, traps_frame
 from .store import Store
 from .transfer import neutralise
@@ -67,17 +70,24 @@ def _fits(name: str, frame: pd.DataFrame) -> None:
         )
 
 
-def _write_atomically(out: Path, write: Callable[[Path], None]) -> Path:
-    """Call ``write(tmp)`` with a temporary path beside ``out``, then move it into place;
-    a failure leaves neither a partial file nor the temporary one."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, out)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+def _write_atomically(out: Path, write: Callable[[IO], None], *, text: bool = False) -> Path:
+    """Call ``write(fh)`` with a file whose content reaches ``out`` only when complete,
+    readable by its owner only; a failure leaves neither a partial file nor a temporary
+    one, and a full disk or a read-only folder is said in words
+    (:func:`rapportkit.files.atomic_write`).
+
+    A workbook is built in memory first and then written in one go: openpyxl leaves its
+    zip archive unclosed when a write fails half-way, and that archive would later try to
+    finish itself on a closed file.
+    """
+    if text:
+        with atomic_write(out, text=True) as fh:
+            write(fh)
+        return out
+    buffer = io.BytesIO()
+    write(buffer)
+    with atomic_write(out, text=False) as fh:
+        fh.write(buffer.getbuffer())
     return out
 
 
@@ -87,8 +97,8 @@ def export_xlsx(store: Store, out: str | os.PathLike) -> Path:
     for name, frame in sheets.items():
         _fits(name, frame)
 
-    def write(tmp: Path) -> None:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
+    def write(fh: IO) -> None:
+        with pd.ExcelWriter(fh, engine="openpyxl") as writer:
             for name, frame in sheets.items():
                 safe_cells(frame).to_excel(writer, sheet_name=name, index=False)
 
@@ -140,5 +150,5 @@ def export_deidentified(store: Store, out: str | os.PathLike) -> Path:
     frame = safe_cells(deidentified_frame(store))
     if suffix == ".xlsx":
         _fits("de-identified ratings", frame)
-        return _write_atomically(out, lambda tmp: frame.to_excel(tmp, index=False, engine="openpyxl"))
-    return _write_atomically(out, lambda tmp: frame.to_csv(tmp, index=False))
+        return _write_atomically(out, lambda fh: frame.to_excel(fh, index=False, engine="openpyxl"))
+    return _write_atomically(out, lambda fh: frame.to_csv(fh, index=False), text=True)

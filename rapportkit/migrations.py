@@ -159,9 +159,47 @@ def _v2_goal_targets_and_append_only_audit(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v3_versions_rubrics_and_signed_rows(conn: sqlite3.Connection) -> None:
+    # - reviews.version counts the saves of a revision, so a save can say which version
+    #   it started from and a stale one is refused (no lost updates);
+    # - rubrics keeps every rubric a rating used (its definition and digest), so each
+    #   rating is checked against the rubric it names, whatever rubric is loaded now;
+    # - a signed revision's rows refuse UPDATE and DELETE at the database.
+    _run(
+        conn,
+        """
+        ALTER TABLE reviews ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+        CREATE TABLE rubrics (
+            rubric_id TEXT NOT NULL,
+            version TEXT NOT NULL,
+            digest TEXT NOT NULL,
+            definition TEXT NOT NULL,
+            recorded_at TEXT NOT NULL,
+            PRIMARY KEY (rubric_id, version)
+        );
+        CREATE TRIGGER rubrics_no_update BEFORE UPDATE ON rubrics
+            BEGIN SELECT RAISE(ABORT, 'a recorded rubric never changes; give an edited rubric a new version'); END;
+        CREATE TRIGGER rubrics_no_delete BEFORE DELETE ON rubrics
+            BEGIN SELECT RAISE(ABORT, 'a recorded rubric never changes; give an edited rubric a new version'); END;
+        """
+    )
+    for op in ("UPDATE", "DELETE"):
+        conn.execute(
+            f"CREATE TRIGGER reviews_signed_no_{op.lower()} BEFORE {op} ON reviews WHEN OLD.status = 'signed'"
+            " BEGIN SELECT RAISE(ABORT, 'a signed revision never changes; amend it with a reason'); END"
+        )
+        for table in ("ratings", "scores", "traps", "goals", "goal_updates"):
+            conn.execute(
+                f"CREATE TRIGGER {table}_signed_no_{op.lower()} BEFORE {op} ON {table} WHEN"
+                " (SELECT status FROM reviews r WHERE r.review_id = OLD.review_id AND r.revision = OLD.revision)"
+                " = 'signed' BEGIN SELECT RAISE(ABORT, 'a signed revision never changes; amend it with a reason'); END"
+            )
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v1_initial,
     _v2_goal_targets_and_append_only_audit,
+    _v3_versions_rubrics_and_signed_rows,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -194,10 +232,14 @@ def migrate(conn: sqlite3.Connection, path: Path, *, upto: int = SCHEMA_VERSION)
     backup = None
     if version > 0 or _has_tables(conn):
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        backup = path.with_name(f"{path.name}.v{version}-{stamp}.bak")
-        with sqlite3.connect(str(backup)) as dest:
-            conn.backup(dest)
-        dest.close()
+        from .db import backup_to  # verified, owner-only, never over a file; nothing left if it fails
+
+        name, n = f"{path.name}.v{version}-{stamp}", 1
+        backup = path.with_name(f"{name}.bak")
+        while backup.exists():  # a retry within the same second keeps the earlier backup too
+            n += 1
+            backup = path.with_name(f"{name}-{n}.bak")
+        backup = backup_to(conn, backup)
     with transaction(conn):
         # re-read inside the lock: another process may have migrated meanwhile
         version = check_version(conn, path)

@@ -56,6 +56,12 @@ __all__ = [
     "sign",
     "amend",
     "agreement_agenda",
+    "needs_rationale",
+    "missing_rationales",
+    "review_problems",
+    "content",
+    "content_digest",
+    "SIGNATURE_FIELDS",
     "LIMITS",
     "to_plain",
 ]
@@ -384,6 +390,7 @@ class Review:
         updated = [u.goal_id for u in self.goal_updates]
         if len(set(updated)) != len(updated):
             raise ValidationError("a review gives at most one verdict per earlier goal")
+        _raise_problems(self, review_problems(self))
 
     @property
     def specialist_id(self) -> str:
@@ -416,6 +423,7 @@ class Review:
                 raise ValidationError(
                     f"goal practice must be one of {', '.join(rubric.practice_ids)}, not {goal.practice_id!r}"
                 )
+        _raise_problems(self, review_problems(self, rubric))
 
     # ----------------------------------------------------------------- serialising
 
@@ -459,6 +467,148 @@ def to_plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value):
         return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     return value
+
+
+# --------------------------------------------------------------------------- the review's rules
+# Written once, here. The steps below, the store (on every save, whatever built the
+# review), the import, ``rapportkit check``, the forms, the record HTML and the PDF all
+# read them from this section.
+
+#: The fields that hold signatures; everything else is the signed content.
+SIGNATURE_FIELDS = ("specialist_signed_at", "supervisor_signed_at")
+_ABSENT = object()
+
+
+def content(review: Review) -> dict[str, Any]:
+    """The review as plain values without its signatures and the status they give it:
+    what a signature covers."""
+    return {k: v for k, v in to_plain(review).items() if k not in SIGNATURE_FIELDS and k != "status"}
+
+
+def content_digest(review: Review) -> str:
+    """SHA-256 of :func:`content` in canonical JSON (sorted keys, no spaces)."""
+    import hashlib
+    import json
+
+    body = json.dumps(content(review), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def agreement_agenda(review: Review, rubric: Rubric) -> list[str]:
+    """Practice ids where self and supervisor differ by 2 or more (the discussion agenda)."""
+    a, b = review.self_rating, review.supervisor_rating
+    if a is None or b is None:
+        return []
+    agenda = []
+    for p in rubric.practice_ids:
+        x, y = a.scores.get(p), b.scores.get(p)
+        if x is not None and y is not None and abs(x - y) >= 2:
+            agenda.append(p)
+    return agenda
+
+
+def needs_rationale(review: Review, practice: str, consensus: Rating | None = None) -> bool:
+    """Whether the consensus score for ``practice`` needs a rationale: always, unless the
+    self, supervisor and consensus scores are one and the same (someone moved otherwise).
+
+    ``consensus`` defaults to the review's own; where it gives no score yet, the rule is
+    the one known so far (the two blind ratings differ).
+    """
+    a, b = review.self_rating, review.supervisor_rating
+    if a is None or b is None:
+        return False
+    c = consensus if consensus is not None else review.consensus
+    x, y = a.scores.get(practice, _ABSENT), b.scores.get(practice, _ABSENT)
+    z = c.scores.get(practice, _ABSENT) if c is not None else _ABSENT
+    if z is _ABSENT:
+        return x != y
+    return not (x == y == z)
+
+
+def missing_rationales(review: Review, consensus: Rating, practices: Iterable[str]) -> list[str]:
+    """Practice ids among ``practices`` whose consensus needs a rationale and has none."""
+    return [p for p in practices if needs_rationale(review, p, consensus) and not consensus.notes.get(p)]
+
+
+def _blind_practices(review: Review) -> list[str]:
+    rated = [set(r.scores) for r in (review.self_rating, review.supervisor_rating) if r is not None]
+    return sorted(set().union(*rated)) if rated else []
+
+
+def review_problems(review: Review, rubric: Rubric | None = None) -> list[str]:
+    """Every way ``review`` breaks the rules of its status, as sentences (empty if none).
+
+    Without ``rubric`` the rules that need no practice list are checked (a review cannot
+    be built breaking them); with it, completeness against the rubric's practices too
+    (the store checks that on every save).
+
+    - ``draft``: no consensus and no signature yet;
+    - ``revealed`` and later: both blind ratings present and complete (the same
+      practices, each scored or marked not observed), the self rating by the specialist;
+    - ``agreed``, ``signed``, ``amended``: a consensus on every practice, with a rationale
+      wherever :func:`needs_rationale` says so;
+    - only an agreed or amended review carries one signature; ``signed`` means both, and
+      both means signed;
+    - revision 2 and later are amendments and carry their reason;
+    - a goal is followed up after the review that sets it.
+    """
+    st = review.status
+    a, b, c = review.self_rating, review.supervisor_rating, review.consensus
+    spec, sup = review.specialist_signed_at, review.supervisor_signed_at
+    out: list[str] = []
+    if st is ReviewStatus.DRAFT:
+        if c is not None:
+            out.append("a draft has no consensus yet: reveal both ratings first")
+    else:
+        for who, rating in (("self", a), ("supervisor", b)):
+            if rating is None:
+                out.append(f"the {who} rating is missing")
+            elif rubric is not None and rating.missing(rubric):
+                out.append(f"the {who} rating has no score for {', '.join(rating.missing(rubric))}")
+            elif not rating.scores:
+                out.append(f"the {who} rating scores no practice")
+        if a is not None and b is not None and rubric is None and set(a.scores) != set(b.scores):
+            out.append("the self and supervisor ratings do not cover the same practices")
+    if a is not None and a.rater_id != review.specialist_id:
+        out.append(f"the self rating must be by the specialist {review.specialist_id} (got {a.rater_id})")
+    if st in (ReviewStatus.AGREED, ReviewStatus.SIGNED, ReviewStatus.AMENDED):
+        if c is None:
+            out.append("there is no consensus")
+        else:
+            practices = list(rubric.practice_ids) if rubric is not None else _blind_practices(review)
+            missing = [p for p in practices if p not in c.scores]
+            if missing:
+                out.append(f"the consensus has no score for {', '.join(missing)}")
+            need = missing_rationales(review, c, practices)
+            if need:
+                out.append(f"the consensus needs a rationale for {', '.join(need)}: someone moved there")
+    if (spec or sup) and st not in (ReviewStatus.AGREED, ReviewStatus.SIGNED, ReviewStatus.AMENDED):
+        out.append("only an agreed review can be signed")
+    if st is ReviewStatus.SIGNED and not (spec and sup):
+        lacking = " and ".join(who for who, at in (("specialist", spec), ("supervisor", sup)) if not at)
+        out.append(f"a signed review needs both signatures (the {lacking}'s is missing)")
+    if st is not ReviewStatus.SIGNED and spec and sup:
+        out.append("both have signed, so the review must be signed")
+    for goal in review.goals:
+        if goal.follow_up <= review.review_date:
+            out.append(f"goal {goal.id} is followed up on {goal.follow_up.isoformat()}, not after this review "
+                       f"({review.review_date.isoformat()}); choose a date after the meeting")
+    if st is ReviewStatus.AMENDED and review.revision < 2:
+        out.append("an amendment is revision 2 or later")
+    if review.revision > 1:
+        if st not in (ReviewStatus.AMENDED, ReviewStatus.SIGNED):
+            out.append(f"revision {review.revision} is an amendment, so it is amended or signed")
+        if not review.amend_reason:
+            out.append("an amendment needs a reason")
+    return out
+
+
+def _raise_problems(review: Review, problems: list[str]) -> None:
+    if problems:
+        raise ReviewStateError(
+            f"review {review.id} revision {review.revision} cannot be {review.status.value}: "
+            + "; ".join(problems)
+        )
 
 
 # --------------------------------------------------------------------------- the steps
@@ -505,8 +655,10 @@ def with_rating(review: Review, rating: Rating, rubric: Rubric) -> Review:
     if rating.role is RaterRole.CONSENSUS:
         _editable(review, ReviewStatus.REVEALED, ReviewStatus.AGREED, ReviewStatus.AMENDED)
         status = review.status
-        if status is ReviewStatus.AGREED and rating.missing(rubric):
-            status = ReviewStatus.REVEALED
+        if status is ReviewStatus.AGREED and (
+            rating.missing(rubric) or missing_rationales(review, rating, rubric.practice_ids)
+        ):
+            status = ReviewStatus.REVEALED  # no longer agreed: agree() again
         return _unsigned(review, consensus=rating, status=status)
     _editable(review, ReviewStatus.DRAFT)
     if rating.role is RaterRole.SELF:
@@ -534,35 +686,19 @@ def reveal(review: Review, rubric: Rubric) -> Review:
     return dataclasses.replace(review, status=ReviewStatus.REVEALED)
 
 
-def agreement_agenda(review: Review, rubric: Rubric) -> list[str]:
-    """Practice ids where self and supervisor differ by 2 or more (the discussion agenda)."""
-    a, b = review.self_rating, review.supervisor_rating
-    if a is None or b is None:
-        return []
-    agenda = []
-    for p in rubric.practice_ids:
-        x, y = a.scores.get(p), b.scores.get(p)
-        if x is not None and y is not None and abs(x - y) >= 2:
-            agenda.append(p)
-    return agenda
-
-
 def _check_consensus(review: Review, consensus: Rating, practices: Iterable[str], before: str = "") -> None:
-    """Every practice scored (or not observed), and a rationale wherever self and
-    supervisor differed; raise ReviewStateError naming the practices otherwise."""
+    """Every practice scored (or not observed), and a rationale wherever someone moved;
+    raise ReviewStateError naming the practices otherwise."""
+    practices = list(practices)
     missing = [p for p in practices if p not in consensus.scores]
     if missing:
         raise ReviewStateError(
             f"the consensus has no score for {', '.join(missing)}; "
             f"score each practice or mark it not observed{before}"
         )
-    a, b = review.self_rating, review.supervisor_rating
-    if a is not None and b is not None:
-        need = [p for p in practices if a.scores.get(p) != b.scores.get(p) and not consensus.notes.get(p)]
-        if need:
-            raise ReviewStateError(
-                f"add a short rationale for {', '.join(need)}{before}: the two ratings differed there"
-            )
+    need = missing_rationales(review, consensus, practices)
+    if need:
+        raise ReviewStateError(f"add a short rationale for {', '.join(need)}{before}: someone moved there")
 
 
 def agree(review: Review, consensus: Rating, rubric: Rubric) -> Review:
@@ -618,15 +754,11 @@ def sign(review: Review, role: PersonRole | str, at: dt.datetime | None = None) 
     covered = sorted(set().union(*(r.scores for r in blind)))
     _check_consensus(review, review.consensus, covered, before=" before signing")
     at = at or dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    if role is PersonRole.SPECIALIST:
-        review = dataclasses.replace(review, specialist_signed_at=at)
-    elif role is PersonRole.SUPERVISOR:
-        review = dataclasses.replace(review, supervisor_signed_at=at)
-    else:
+    if role not in (PersonRole.SPECIALIST, PersonRole.SUPERVISOR):
         raise ReviewStateError("a review is signed by its specialist and its supervisor")
-    if review.specialist_signed_at and review.supervisor_signed_at:
-        review = dataclasses.replace(review, status=ReviewStatus.SIGNED)
-    return review
+    signatures = {f"{role.value}_signed_at": at}
+    both = all(signatures.get(f) or getattr(review, f) for f in SIGNATURE_FIELDS)
+    return dataclasses.replace(review, **signatures, **({"status": ReviewStatus.SIGNED} if both else {}))
 
 
 def amend(review: Review, reason: str) -> Review:

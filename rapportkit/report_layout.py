@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import os
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +26,7 @@ from matplotlib.table import Table
 from matplotlib.textpath import text_to_path
 
 from . import __version__
+from .files import atomic_write
 
 __all__ = ["Document", "wrap_lines", "legend_below", "PLAIN", "BODY", "SMALL", "GREY"]
 
@@ -208,19 +208,13 @@ class Document:
         printed = dt.date.today().isoformat()
         metadata = {"Title": title, "Author": "rapportkit", "Subject": "Peer-support supervision",
                     "Creator": f"rapportkit {__version__}"}
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.tmp")
-        try:
-            with PdfPages(tmp, metadata=metadata) as pdf:
-                for n, fig in enumerate(self.pages, 1):
-                    fig.text(MARGIN / W, 1 - 0.4 / H, self.running_head, fontsize=SMALL, color=GREY, va="top", **PLAIN)
-                    fig.text(1 - MARGIN / W, 0.35 / H, f"Confidential supervision record · printed {printed} · "
-                             f"page {n} of {len(self.pages)}", fontsize=7, color=GREY, ha="right", **PLAIN)
-                    pdf.savefig(fig)
-            os.replace(tmp, out)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        # whole or nothing, owner-only, in folders made 0700; a full disk is said in words
+        with atomic_write(out, text=False) as fh, PdfPages(fh, metadata=metadata) as pdf:
+            for n, fig in enumerate(self.pages, 1):
+                fig.text(MARGIN / W, 1 - 0.4 / H, self.running_head, fontsize=SMALL, color=GREY, va="top", **PLAIN)
+                fig.text(1 - MARGIN / W, 0.35 / H, f"Confidential supervision record · printed {printed} · "
+                         f"page {n} of {len(self.pages)}", fontsize=7, color=GREY, ha="right", **PLAIN)
+                pdf.savefig(fig)
         return out
 
 

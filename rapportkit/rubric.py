@@ -17,7 +17,7 @@ import functools
 import numbers
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Iterable, Iterator, Mapping
@@ -99,6 +99,27 @@ class Rubric:
     traps: tuple[Trap, ...]
     source: str = field(default="<string>", compare=False)
     not_observed_meaning: str = ""
+    text: str = field(default="", compare=False, repr=False)
+
+    @functools.cached_property
+    def digest(self) -> str:
+        """SHA-256 of the rubric's content (not its file name or layout): two files that
+        define the same practices, anchors and traps have the same digest."""
+        import hashlib
+        import json
+
+        def plain(value: Any) -> Any:
+            if isinstance(value, Mapping):
+                return {str(k): plain(v) for k, v in value.items()}
+            if isinstance(value, (tuple, list)):
+                return [plain(v) for v in value]
+            if hasattr(value, "__dataclass_fields__"):
+                return {f: plain(getattr(value, f)) for f, spec in value.__dataclass_fields__.items()
+                        if spec.compare}
+            return value
+
+        body = json.dumps(plain(self), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
     @property
     def practice_ids(self) -> tuple[str, ...]:
@@ -334,7 +355,7 @@ def parse_rubric(text: str, source: str = "<string>") -> Rubric:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RubricError(f"TOML syntax error: {exc}", source) from None
-    return _build(data, source)
+    return replace(_build(data, source), text=text)
 
 
 def load_rubric(path: str | os.PathLike[str] | None = None) -> Rubric:

@@ -21,6 +21,7 @@ Guarantees (each has a test in ``tests/test_store.py``):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import getpass
 import json
@@ -32,12 +33,15 @@ from typing import Any
 
 from . import audit
 from .db import connect, transaction
-from .errors import ReadOnlyError, ReviewStateError, StoreError, ValidationError
+from .errors import (ConflictError, PrivacyFindings, ReadOnlyError, ReviewStateError, StoreError,
+                     ValidationError)
 from .migrations import SCHEMA_VERSION, check_version, migrate
-from .model import Goal, GoalUpdate, Person, PersonRole, Rating, Review, ReviewStatus, Session, to_plain
-from .rubric import Rubric, load_rubric
+from .model import (SIGNATURE_FIELDS, Goal, GoalUpdate, Person, PersonRole, Rating, Review, ReviewStatus,
+                    Session, content, to_plain)
+from .rubric import Rubric, load_rubric, parse_rubric
+from .screen import describe_findings, identifier_findings, text_findings
 
-__all__ = ["Store", "open_store", "default_db_path"]
+__all__ = ["Store", "open_store", "default_db_path", "ReviewVersion"]
 
 
 def default_db_path() -> Path:
@@ -57,6 +61,16 @@ def default_db_path() -> Path:
 
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclasses.dataclass(frozen=True)
+class ReviewVersion:
+    """Which save of a review revision the database holds: ``number`` counts the saves
+    (1 for the first); ``saved_by`` and ``saved_at`` (UTC, ISO 8601) say who and when."""
+
+    number: int
+    saved_by: str
+    saved_at: str
 
 
 def _default_actor() -> str:
@@ -97,6 +111,10 @@ class Store:
         self.readonly = readonly or os.environ.get("RAPPORTKIT_READONLY") == "1"
         self.actor = actor or _default_actor()
         self._rubric = rubric
+        self._rubrics: dict[tuple[str, str], Rubric] = {}
+        # the version of each revision this store last read or wrote: a save that does
+        # not say which version it started from is held to this one
+        self._seen: dict[tuple[str, int], int] = {}
         self.conn = connect(self.path, readonly=self.readonly, mounts_file=mounts_file)
         try:
             if self.readonly:
@@ -120,6 +138,51 @@ class Store:
         if self._rubric is None:
             self._rubric = load_rubric()
         return self._rubric
+
+    def rubric_for(self, rubric_id: str, version: str) -> Rubric:
+        """The rubric a rating names: the one this database recorded under that id and
+        version (with the first rating that used it), or the rubric in use if none was.
+
+        Raises
+        ------
+        ValidationError
+            Neither is that rubric.
+        """
+        key = (rubric_id, version)
+        if key in self._rubrics:
+            return self._rubrics[key]
+        row = self._one("SELECT definition, digest, recorded_at FROM rubrics WHERE rubric_id = ? AND version = ?",
+                        *key)
+        if row is not None and key == (self.rubric.id, self.rubric.version) and row[1] != self.rubric.digest:
+            raise ValidationError(
+                f"the rubric in use ({self.rubric.source}) calls itself {rubric_id} {version} but differs from "
+                f"the {rubric_id} {version} this database recorded on {row[2][:10]}; give the edited rubric "
+                "a new version number (version = \"…\" at the top of the file) and try again"
+            )
+        if row is not None:
+            found = parse_rubric(row[0], f"rubric {rubric_id} {version} as recorded in {self.path}")
+        elif key == (self.rubric.id, self.rubric.version):
+            found = self.rubric
+        else:
+            raise ValidationError(
+                f"rubric {rubric_id!r} version {version!r} is not known to this database (it records "
+                f"{self._known_rubrics()}; the rubric in use is {self.rubric.id} {self.rubric.version}). "
+                "Point RAPPORTKIT_RUBRIC or --rubric at that rubric's file and try again"
+            )
+        self._rubrics[key] = found
+        return found
+
+    def _known_rubrics(self) -> str:
+        rows = self.conn.execute("SELECT rubric_id, version FROM rubrics ORDER BY 1, 2").fetchall()
+        return ", ".join(f"{i} {v}" for i, v in rows) or "none yet"
+
+    def _record_rubric(self, rubric: Rubric) -> None:
+        """Keep the definition of a rubric the first time a saved rating uses it."""
+        self.conn.execute(
+            "INSERT INTO rubrics (rubric_id, version, digest, definition, recorded_at) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (rubric_id, version) DO NOTHING",
+            (rubric.id, rubric.version, rubric.digest, rubric.text, _now()),
+        )
 
     def close(self) -> None:
         self.conn.close()
@@ -194,15 +257,19 @@ class Store:
 
     # ------------------------------------------------------------------ sessions
 
-    def save_session(self, session: Session) -> bool:
+    def save_session(self, session: Session, *, allow_identifiers: bool = False) -> bool:
         """Add a session, or correct one that no signed review depends on."""
         with self._write():
-            return self._put_session(session)
+            return self._put_session(session, screened=allow_identifiers)
 
-    def _put_session(self, session: Session, review_id: str | None = None) -> bool:
+    def _put_session(self, session: Session, review_id: str | None = None, *, screened: bool = False) -> bool:
         before = self._session(session.id)
         if before == session:
             return False
+        if session.code and not screened and (before is None or before.code != session.code):
+            found = text_findings({"Session code": session.code}, self.people(), (session.specialist_id,))
+            if found:
+                raise PrivacyFindings("Session code", [f for _, f in found], found)
         specialist = self._person(session.specialist_id)
         if specialist is None or specialist.role is not PersonRole.SPECIALIST:
             raise ValidationError(f"{session.specialist_id!r} is not a specialist in the team")
@@ -250,31 +317,66 @@ class Store:
 
     # ------------------------------------------------------------------ reviews
 
-    def save_review(self, review: Review) -> bool:
+    def save_review(self, review: Review, *, expected: int | None = None, allow_identifiers: bool = False) -> bool:
         """Save a review in one transaction; returns False when it was already saved as is.
+
+        Parameters
+        ----------
+        expected
+            The version of this revision the change started from (:meth:`version`);
+            default: the version this store last read or wrote. Saving over a newer
+            version is refused, so nobody's save silently replaces another's.
+        allow_identifiers
+            Save free text that looks like it identifies someone (the person saving
+            confirmed it is not about a client); what was allowed goes into the audit log.
 
         Raises
         ------
         ReviewStateError
-            The revision is signed already, a later revision exists, or an amendment
-            does not follow a signed revision.
+            The review breaks the rules of its status, the revision is signed already, a
+            later revision exists, or an amendment does not follow a signed revision.
         ValidationError
-            The review names an unknown person, practice, trap or goal.
+            The review names an unknown person, rubric, practice, trap or goal.
+        ConflictError
+            Someone saved this revision since the version it started from.
+        PrivacyFindings
+            New or changed free text looks like a client identifier.
         """
         with self._write():
-            return self._put_review(review)
+            return self._put_review(review, expected=expected, allow_identifiers=allow_identifiers)
 
-    def save_many(self, *, people: Iterable[Person] = (), reviews: Iterable[Review] = ()) -> int:
+    def save_many(self, *, people: Iterable[Person] = (), reviews: Iterable[Review] = (),
+                  reason: str | None = None, allow_identifiers: bool = False) -> int:
         """Save people, then reviews, in a single transaction (all or none); returns how
-        many records changed. Imports and the demo team use this."""
+        many records changed. Imports and the demo team use this. ``reason`` goes into
+        the audit entries of the people it changes."""
         with self._write():
-            changed = sum(self._put_person(p) for p in people)
-            return changed + sum(self._put_review(r) for r in reviews)
+            changed = sum(self._put_person(p, reason) for p in people)
+            return changed + sum(self._put_review(r, allow_identifiers=allow_identifiers) for r in reviews)
 
-    def _put_review(self, review: Review) -> bool:
-        if (review.rubric_id, review.rubric_version) == (self.rubric.id, self.rubric.version):
-            review.check(self.rubric)
+    def version(self, review_id: str, revision: int | None = None) -> ReviewVersion | None:
+        """Which save of the review's latest revision (or ``revision``) the database holds."""
+        if revision is None:
+            revision = self._one("SELECT max(revision) FROM reviews WHERE review_id = ?", review_id)[0]
+        row = self._one("SELECT version, saved_by, saved_at FROM reviews WHERE review_id = ? AND revision = ?",
+                        review_id, revision)
+        return ReviewVersion(*row) if row else None
+
+    def _conflict(self, review: Review, current: ReviewVersion, started: int | None) -> ConflictError:
+        at = dt.datetime.fromisoformat(current.saved_at).strftime("%d %b %Y %H:%M UTC")
+        since = "since you opened it" if started else "and you had not opened it here"
+        return ConflictError(
+            f"review {review.id} (revision {review.revision}) was changed by {current.saved_by} at {at} {since}; "
+            "reload to see it, then make your change again",
+            saved_by=current.saved_by, saved_at=current.saved_at, version=current.number,
+        )
+
+    def _put_review(self, review: Review, *, expected: int | None = None, allow_identifiers: bool = False) -> bool:
+        rubric = self.rubric_for(review.rubric_id, review.rubric_version)
+        review.check(rubric)  # practices, traps and goals of that rubric; the status's rules
+        key = (review.id, review.revision)
         before = self._review(review.id, review.revision)
+        current = self.version(*key)
         if before is not None:
             if before.to_dict() == review.to_dict():
                 return False
@@ -283,6 +385,18 @@ class Store:
                     f"review {review.id} revision {review.revision} is signed and cannot be changed; "
                     "amend it with a reason to open a new revision"
                 )
+            started = expected if expected is not None else self._seen.get(key)
+            if started != current.number:
+                raise self._conflict(review, current, started)
+            kept = [f for f in SIGNATURE_FIELDS if getattr(before, f) and getattr(review, f) == getattr(before, f)]
+            if kept and content(before) != content(review):
+                raise ReviewStateError(
+                    f"review {review.id} changed after it was signed by the "
+                    f"{' and the '.join(f.split('_')[0] for f in kept)}; a change voids the signatures "
+                    "given, so they sign again"
+                )
+        elif expected:
+            raise ValidationError(f"review {review.id} revision {review.revision} is not in the database")
         latest = self._one("SELECT max(revision) FROM reviews WHERE review_id = ?", review.id)[0]
         if latest is not None and latest > review.revision:
             raise ReviewStateError(
@@ -297,26 +411,28 @@ class Store:
                     f"revision {review.revision} of review {review.id} must follow a signed revision "
                     f"{review.revision - 1}"
                 )
-            if not review.amend_reason:
-                raise ReviewStateError("an amendment needs a reason")
         supervisor = self._person(review.supervisor_id)
         if supervisor is None or supervisor.role is not PersonRole.SUPERVISOR:
             raise ValidationError(f"{review.supervisor_id!r} is not a supervisor in the team")
-        self._put_session(review.session, review.id)
+        found = identifier_findings(review, before, self.people(), rubric)
+        if found and not allow_identifiers:
+            raise PrivacyFindings(", ".join(dict.fromkeys(w for w, _ in found)), [f for _, f in found], found)
+        self._record_rubric(rubric)
+        self._put_session(review.session, review.id, screened=True)
         self._check_goal_updates(review)
 
-        key = (review.id, review.revision)
         if before is not None:
             for table in ("scores", "ratings", "traps", "goals", "goal_updates", "reviews"):
                 self.conn.execute(f"DELETE FROM {table} WHERE review_id = ? AND revision = ?", key)
+        number = current.number + 1 if current else 1
         self.conn.execute(
             "INSERT INTO reviews (review_id, revision, session_id, supervisor_id, review_date, status,"
             " rubric_id, rubric_version, specialist_signed_at, supervisor_signed_at, amend_reason,"
-            " saved_at, saved_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " saved_at, saved_by, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (*key, review.session.id, review.supervisor_id, review.review_date.isoformat(),
              review.status.value, review.rubric_id, review.rubric_version,
              _iso(review.specialist_signed_at), _iso(review.supervisor_signed_at),
-             review.amend_reason, _now(), self.actor),
+             review.amend_reason, _now(), self.actor, number),
         )
         for rating in (review.self_rating, review.supervisor_rating, review.consensus):
             if rating is None:
@@ -349,11 +465,14 @@ class Store:
             action = "amend" if review.revision > 1 else "create"
         else:
             action = "sign" if review.status is ReviewStatus.SIGNED else "update"
+        why = [review.amend_reason if action == "amend" else None,
+               f"identifiers allowed by {self.actor}: {describe_findings(found)}" if found else None]
         audit.append(
             self.conn, actor=self.actor, action=action, entity="review",
             entity_id=f"{review.id}#{review.revision}", before=_record(before), after=_record(review),
-            reason=review.amend_reason if action == "amend" else None,
+            reason="; ".join(w for w in why if w) or None,
         )
+        self._seen[key] = number
         return True
 
     def _check_goal_updates(self, review: Review) -> None:
@@ -417,6 +536,7 @@ class Store:
         if found is None:
             which = f" revision {revision}" if revision else ""
             raise ValidationError(f"there is no review {review_id!r}{which}")
+        self._seen[(review_id, found.revision)] = self.version(review_id, found.revision).number
         return found
 
     def reviews(self, specialist_id: str | None = None, *, session_id: str | None = None) -> list[Review]:
@@ -507,7 +627,13 @@ class Store:
         current: list[tuple[str, str, Any]] = [("person", p.id, p) for p in self.people()]
         current += [("session", s.id, s) for s in self.sessions()]
         for (rid, rev) in self.conn.execute("SELECT review_id, revision FROM reviews ORDER BY 1, 2").fetchall():
-            current.append(("review", f"{rid}#{rev}", self.review(rid, rev)))
+            try:
+                review = self.review(rid, rev)
+                review.check(self.rubric_for(review.rubric_id, review.rubric_version))
+            except (ValidationError, ReviewStateError) as exc:
+                problems.append(f"review {rid} revision {rev} breaks the record's rules: {exc}")
+                continue
+            current.append(("review", f"{rid}#{rev}", review))
         for entity, ident, record in current:
             logged = last.get((entity, ident))
             if logged is None:
@@ -517,17 +643,15 @@ class Store:
         return problems
 
     def backup(self, dest: str | os.PathLike) -> Path:
-        """Copy the database to ``dest`` with SQLite's online backup (safe during writes)."""
+        """Copy the database to ``dest`` with SQLite's online backup (safe during writes):
+        verified, owner-only, never over an existing file, and nothing left behind on failure
+        (see :func:`rapportkit.db.backup_to`)."""
+        from .db import backup_to
+
         dest = Path(dest)
         if dest.exists():
             raise StoreError(f"{dest} exists already; choose a new file name for the backup")
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        target = sqlite3.connect(str(dest))
-        try:
-            self.conn.backup(target)
-        finally:
-            target.close()
-        return dest
+        return backup_to(self.conn, dest)
 
     def counts(self) -> dict[str, int]:
         """How many people, sessions, reviews and audit entries the store holds."""

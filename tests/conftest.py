@@ -99,8 +99,9 @@ def build_review(
     if stage == "revealed":
         return review
     cons = dict(consensus_scores) if consensus_scores is not None else dict(sup)
+    bare = Rating(supervisor, RaterRole.CONSENSUS, cons, {}, rubric.id, rubric.version)
     rationale = {p: "Agreed after talking it through." for p in rubric.practice_ids
-                 if own.get(p) != sup.get(p)}
+                 if model.needs_rationale(review, p, bare)}
     review = model.agree(
         review, Rating(supervisor, RaterRole.CONSENSUS, cons, rationale, rubric.id, rubric.version), rubric)
     if stage == "agreed":

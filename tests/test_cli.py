@@ -65,12 +65,15 @@ def test_changing_an_audit_row_makes_check_fail(demo_db, tmp_path):
     assert "audit entry 5" in out.stdout and "altered" in out.stdout
 
 
-def test_a_score_edited_outside_rapportkit_makes_check_fail(demo_db, tmp_path):
+def test_a_record_edited_outside_rapportkit_makes_check_fail(demo_db, tmp_path):
     db = tmp_path / "edited.db"
     run("backup", "--db", str(demo_db), "--out", str(db), check=True)
     con = sqlite3.connect(db)
-    con.execute("UPDATE scores SET score = CASE score WHEN 4 THEN 3 ELSE 4 END"
-                " WHERE rowid = (SELECT min(rowid) FROM scores WHERE rated = 1 AND score IS NOT NULL)")
+    edit = "UPDATE scores SET note = 'edited by hand' WHERE rowid = (SELECT min(rowid) FROM scores WHERE rated = 1)"
+    with pytest.raises(sqlite3.IntegrityError, match="a signed revision never changes"):
+        con.execute(edit)  # the database refuses; someone who drops its trigger first is caught by check
+    con.execute("DROP TRIGGER scores_signed_no_update")
+    con.execute(edit)
     con.commit()
     con.close()
     out = run("check", "--db", str(db))

@@ -66,7 +66,8 @@ def db(demo_db, tmp_path_factory, rubric) -> Path:
     path = tmp_path_factory.mktemp("exports") / "team.db"
     shutil.copyfile(demo_db, path)
     with Store(path, actor="tester", rubric=rubric) as store:
-        store.save_review(formula_review(rubric))
+        # the formula text holds a web address and an @-word: not about a client, so allowed
+        store.save_review(formula_review(rubric), allow_identifiers=True)
     return path
 
 
@@ -162,7 +163,7 @@ def test_csv_export_neutralises_formulas_and_the_import_restores_them(store, tmp
     assert sorted(cells) == sorted("'" + f for f in FORMULAS * 2)
 
     with Store(tmp_path / "fresh.db", actor="importer", rubric=rubric) as fresh:
-        import_file(fresh, path)
+        import_file(fresh, path, allow_identifiers=True)
         back = fresh.review("rv-formula")
     original = store.review("rv-formula")
     assert back.to_dict() == original.to_dict()

@@ -49,11 +49,13 @@ def test_roster_names_and_client_names_are_found_in_meeting_rationales(demo_stor
     rate(form.supervisor_panel)
     form.reveal_button.click()
     row = form.consensus_panel.rows["empathy"]
-    row.score.value, row.note.value = "3", "client Maria said Tamsin helped"
+    # Tamsin Rookwood supervises this review (not an identifier); Sage Lanternby is a colleague
+    row.score.value, row.note.value = "3", "client Maria said Tamsin and Sage helped"
     form.agree_button.click()
     assert form.status.kind == "warning"
     found = " ".join(form.status.details)
-    assert "name “Maria”" in found and "name “Tamsin”" in found
+    assert "name “Maria”" in found and "name “Sage”" in found
+    assert "Tamsin" not in found
     assert demo_store.review(form.review.id).status is ReviewStatus.REVEALED
     row.note.value = "Settled on 3 after replaying it."  # edited: no confirmation needed
     form.agree_button.click()

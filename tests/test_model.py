@@ -99,7 +99,8 @@ def test_agree_needs_every_practice_scored_or_not_observed(make_review, rubric):
     del incomplete["consistency"]
     with pytest.raises(ReviewStateError, match="consensus has no score for consistency"):
         model.agree(revealed, rating(rubric, "consensus", incomplete), rubric)
-    agreed = model.agree(revealed, rating(rubric, "consensus", all_scores(rubric, consistency=None)), rubric)
+    agreed = model.agree(revealed, rating(rubric, "consensus", all_scores(rubric, consistency=None),
+                                          {"consistency": "Not seen in this recording."}), rubric)
     assert agreed.status is ReviewStatus.AGREED
     assert agreed.consensus.scores["consistency"] is None
 
@@ -250,8 +251,8 @@ def test_only_a_signed_review_is_amended(make_review):
 
 def test_amendment_cannot_be_signed_with_an_incomplete_consensus(make_review, rubric):
     amended = model.amend(make_review("signed"), "Fix a score.")
-    partial = model.with_rating(amended, rating(rubric, "consensus", {"empathy": 2}), rubric)
-    with pytest.raises(ReviewStateError, match="consensus"):
+    with pytest.raises(ReviewStateError, match="consensus has no score for active_listening"):
+        partial = model.with_rating(amended, rating(rubric, "consensus", {"empathy": 2}), rubric)
         model.sign(model.sign(partial, "specialist"), "supervisor")
 
 
@@ -259,8 +260,11 @@ def test_consensus_swapped_in_after_agreeing_still_needs_its_rationale(make_revi
     agreed = make_review("agreed", self_scores=all_scores(rubric, 3, empathy=4))
     bare = rating(rubric, "consensus", all_scores(rubric))  # no rationale for empathy
     swapped = model.with_rating(agreed, bare, rubric)
-    with pytest.raises(ReviewStateError, match="empathy"):
+    assert swapped.status is ReviewStatus.REVEALED  # no longer agreed: it is agreed again, with the rationale
+    with pytest.raises(ReviewStateError, match="this step needs it agreed or amended"):
         model.sign(model.sign(swapped, "specialist"), "supervisor")
+    with pytest.raises(ReviewStateError, match="rationale for empathy"):
+        model.agree(swapped, bare, rubric)
 
 
 # ----------------------------------------------------------------------------- validation messages

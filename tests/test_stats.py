@@ -333,6 +333,13 @@ def test_kappa_one_rater_single_category_is_zero_by_construction():
     assert result.note.startswith("`a` gave every rating as 3, so kappa is 0 by construction")
 
 
+def test_kappa_other_rater_single_category_is_zero_by_construction_too():
+    with strict():
+        result = rs.weighted_kappa([3, 3, 2, 3, 4], [3, 3, 3, 3, 3])
+    assert result.value == 0.0 and result.ci_low is None and result.se is None
+    assert result.note.startswith("`b` gave every rating as 3, so kappa is 0 by construction")
+
+
 @pytest.mark.parametrize("weights", ["quadratic", "linear", None])
 def test_kappa_perfect_agreement_with_variation(weights):
     with strict():

@@ -16,13 +16,12 @@ from typing import Any
 
 import ipywidgets as W
 
-from ..errors import RapportkitError, ReadOnlyError, ValidationError
+from ..errors import ConflictError, RapportkitError, ReadOnlyError, ValidationError
 from ..model import Review
-from ..privacy import Finding, scan
-from ..rubric import Rubric
+from ..privacy import Finding
+from ..screen import identifier_findings, text_findings
 
-__all__ = ["esc", "css", "StatusArea", "DraftKeeper", "FormBase", "PrivacyBlocked", "READ_ONLY", "free_texts",
-           "changed_texts", "heading"]
+__all__ = ["esc", "css", "StatusArea", "DraftKeeper", "FormBase", "PrivacyBlocked", "READ_ONLY", "heading"]
 
 READ_ONLY = "This database is open read-only: you can look, but nothing can be saved here."
 
@@ -154,29 +153,6 @@ class DraftKeeper:
         self._last = None
 
 
-def free_texts(review: Review | None, rubric: Rubric) -> dict[str, str]:
-    """Every free-text field of ``review``, keyed by a label a person understands."""
-    if review is None:
-        return {}
-    titles = {p.id: p.title for p in rubric.practices}
-    out = {}
-    for rating, what in ((review.self_rating, "Self-rating note"), (review.supervisor_rating, "Supervisor's note"),
-                         (review.consensus, "Consensus rationale")):
-        for p, note in (rating.notes.items() if rating else ()):
-            out[f"{what} on {titles.get(p, p)}"] = note
-    for n, goal in enumerate(review.goals, 1):
-        out[f"New goal {n}"] = goal.text
-        out[f"New goal {n}, agreed actions"] = goal.actions
-    for update in review.goal_updates:
-        out[f"Note on earlier goal {update.goal_id}"] = update.note
-    return out
-
-
-def changed_texts(now: Mapping[str, str], before: Mapping[str, str]) -> dict[str, str]:
-    """The free-text fields of ``now`` that are new or differ from ``before``."""
-    return {k: v for k, v in now.items() if v and before.get(k) != v}
-
-
 class FormBase:
     """Buttons that cannot double-fire, a status area, a privacy gate and a read-only notice."""
 
@@ -209,6 +185,8 @@ class FormBase:
             pass  # the status area already lists what was found
         except ReadOnlyError:
             self.status.error(READ_ONLY)
+        except ConflictError as exc:
+            self.on_conflict(exc)
         except RapportkitError as exc:
             self.status.error(f"Not saved: {str(exc).rstrip('.')}. Everything you typed is still here.")
         except sqlite3.Error as exc:
@@ -234,17 +212,25 @@ class FormBase:
     def sync(self) -> None:
         """Bring buttons and sections in line with the record's state (forms override)."""
 
-    def roster(self) -> list[str]:
-        return [p.display_name for p in self.store.people()]
-
-    def privacy_gate(self, texts: Mapping[str, str]) -> None:
-        """Raise PrivacyBlocked (after listing the findings) unless ``texts`` look clean
-        or the user ticked the confirmation for this save."""
-        roster = self.roster()
-        found = [(where, f) for where, text in texts.items() for f in scan(text, roster=roster)]
+    def privacy_gate(self, candidate: Review | None = None, before: Review | None = None, *,
+                     texts: Mapping[str, str] | None = None, own: Iterable[str] = ()) -> bool:
+        """Raise PrivacyBlocked (after listing the findings) unless the new or changed
+        free text of ``candidate`` (or ``texts``, said by the people with ids ``own``)
+        looks clean or the user ticked the confirmation for this save. Returns whether
+        the save must allow identifiers (the store screens again and audits it)."""
+        people = self.store.people()
+        if candidate is not None:
+            found = identifier_findings(candidate, before, people, self.rubric)
+        else:
+            found = text_findings(texts or {}, people, own)
         if found and not self.status.privacy_confirmed:
             self.status.ask_privacy(found)
             raise PrivacyBlocked("possible identifiers in the notes")
+        return bool(found)
+
+    def on_conflict(self, exc: ConflictError) -> None:
+        """Someone saved the record since this form opened it (forms offer a reload)."""
+        self.status.error(f"Not saved: {str(exc).rstrip('.')}. Everything you typed is still here.")
 
     def saved(self, message: str) -> None:
         """After a successful save: the confirmation was for that save only."""

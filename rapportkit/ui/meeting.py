@@ -52,6 +52,7 @@ class MeetingForm(MeetingSteps, FormBase):
         self.today = today or dt.date.today()
         self.session: Session | None = None
         self.review: Review | None = None  # as saved, or a new review not saved yet
+        self.version: int | None = None  # the stored version of ``review`` this form holds
         self.drafts: DraftKeeper | None = None
         self.names = {p.id: p.display_name for p in store.people()}
         self._earlier: dict[str, str] = {}
@@ -81,6 +82,8 @@ class MeetingForm(MeetingSteps, FormBase):
                                            lambda: self._sign(PersonRole.SUPERVISOR), "success")
         self.signatures = css(W.HTML(), "rk-signatures")
         self.summary = css(W.HTML(), "rk-summary")
+        self.reload_button = self.button("Reload the saved record", "rk-reload", self._reload, "warning")
+        self.reload_button.layout.display = "none"  # shown when someone else saved since
         waiting = "<i>This step opens when the one before it is done.</i>"
         self._sections = [
             W.VBox([self.picker.widget]),
@@ -101,7 +104,8 @@ class MeetingForm(MeetingSteps, FormBase):
         self.steps = css(W.Accordion(children=self._sections, titles=self._titles()), "rk-steps")
         self.steps.selected_index = 0
         self.steps.observe(self._changed, "selected_index")
-        self.widget = css(W.VBox([heading("Supervision meeting", 2), self.context, self.steps, self.status.widget],
+        self.widget = css(W.VBox([heading("Supervision meeting", 2), self.context, self.steps, self.status.widget,
+                                  W.HBox([self.reload_button])],
                                  layout=W.Layout(max_width="1400px")), "rk-form", "rk-meeting-form")
         if session is not None or specialist is not None:
             self.run(lambda: self._preselect(specialist, session, supervisor))
@@ -143,6 +147,7 @@ class MeetingForm(MeetingSteps, FormBase):
                 self.picker.supervisor.value = review.supervisor_id
             earlier = self.store.open_goals(session.specialist_id, exclude_review=review.id)
             self.session, self.review, self.drafts = session, review, drafts
+            self._track(review if found else None)
             self._earlier = {g.id: g.text for g, _ in earlier}
             self.goals.set_earlier([g for g, _ in earlier], self.today)
             for panel, rating in ((self.self_panel, review.self_rating), (self.supervisor_panel, review.supervisor_rating)):
@@ -226,6 +231,20 @@ class MeetingForm(MeetingSteps, FormBase):
             "goals": self.goals.state(), "step": self.steps.selected_index,
         }
 
+    def typed_texts(self) -> dict[str, str]:
+        """The free text the widgets hold now, labelled as :func:`~rapportkit.screen.review_texts` labels it."""
+        titles = {p.id: p.title for p in self.rubric.practices}
+        out: dict[str, str] = {}
+        for panel, what in ((self.self_panel, "Self-rating note"), (self.supervisor_panel, "Supervisor's note"),
+                            (self.consensus_panel, "Consensus rationale")):
+            for p, row in panel.rows.items():
+                out[f"{what} on {titles[p]}"] = row.note.value
+        for slot in self.goals.slots[:self.goals.shown]:
+            out[f"New goal {slot.n}"], out[f"New goal {slot.n}, agreed actions"] = slot.text.value, slot.actions.value
+        for goal_id, (_status, note) in self.goals.verdicts.items():
+            out[f"Note on earlier goal {goal_id}"] = note.value
+        return {k: v.strip() for k, v in out.items() if isinstance(v, str) and v.strip()}
+
     def _changed(self, _change: Any = None) -> None:
         if not self._loading:
             self._autosave()
@@ -248,7 +267,7 @@ class MeetingForm(MeetingSteps, FormBase):
         for p, row in self.consensus_panel.rows.items():
             a, b = review.self_rating, review.supervisor_rating
             same = a is not None and b is not None and p in a.scores and p in b.scores and a.scores[p] == b.scores[p]
-            verdict = "same score" if same else "<b>they differ: choose together and give a rationale</b>"
+            verdict = "same score (a rationale only if you change it)" if same else "<b>they differ: choose together and give a rationale</b>"
             self.consensus_panel.set_hint(
                 p, f"<small>Self {label(a, p)} · Supervisor {label(b, p)} · {verdict}</small>", highlight=p in agenda)
             if same and row.score.value is None:

@@ -6,27 +6,21 @@ the free text for identifiers, and saves. Kept apart from the layout in ``meetin
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from ..errors import ReviewStateError, ValidationError
-from ..model import (PersonRole, Rating, Review, ReviewStatus, agree, reveal, sign, to_plain, with_details,
-                     with_rating)
-from .common import changed_texts, free_texts
+from ..errors import ConflictError, ReviewStateError, ValidationError
+from ..model import (PersonRole, Rating, Review, ReviewStatus, agree, content, missing_rationales, reveal, sign,
+                     with_details, with_rating)
+from ..screen import changed_texts, review_texts
 
 __all__ = ["MeetingSteps", "OPEN"]
 
 #: States in which the consensus, traps and goals can still change.
 OPEN = (ReviewStatus.REVEALED, ReviewStatus.AGREED, ReviewStatus.AMENDED)
-_SIGNATURES = ("specialist_signed_at", "supervisor_signed_at")
-
-
-def _content(review: Review) -> dict[str, Any]:
-    return {k: v for k, v in to_plain(review).items() if k not in _SIGNATURES}
 
 
 def _keep(base: Review, candidate: Review) -> Review:
     """``base`` if ``candidate`` changes nothing but signatures (so they stay given)."""
-    return base if _content(base) == _content(candidate) else candidate
+    return base if content(base) == content(candidate) else candidate
 
 
 class MeetingSteps:
@@ -38,25 +32,64 @@ class MeetingSteps:
         return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
     def _base(self) -> Review:
-        """The review as the database holds it now (or the new one, not saved yet)."""
+        """The review as this form last loaded or saved it (or the new one, not saved yet).
+
+        Not re-read: a step applied to a review someone else has saved since would
+        replace their work, so the store refuses that save (:meth:`on_conflict`)."""
         if self.session is None:
             raise ValidationError("choose the specialist and the session first")
-        latest = self._latest()
-        if latest is not None:
-            self.review = latest
+        if self.version is None:  # not saved from here yet: has someone else saved one since?
+            latest = self._latest()
+            found = self.store.version(latest.id, latest.revision) if latest is not None else None
+            if found is not None:
+                at = dt.datetime.fromisoformat(found.saved_at).strftime("%d %b %Y %H:%M UTC")
+                raise ConflictError(
+                    f"a review of this session was saved by {found.saved_by} at {at} since you opened it; "
+                    "reload to see it, then make your change again",
+                    saved_by=found.saved_by, saved_at=found.saved_at, version=found.number)
         return self.review
 
+    def _track(self, review: Review | None) -> None:
+        """Remember the version of ``review`` this form holds (None: not saved yet)."""
+        found = self.store.version(review.id, review.revision) if review is not None else None
+        self.version = found.number if found else None
+
     def _commit(self, candidate: Review, message: str) -> bool:
-        saved = self._latest()
-        self.privacy_gate(changed_texts(free_texts(candidate, self.rubric), free_texts(saved, self.rubric)))
-        changed = self.store.save_review(candidate)
+        saved = self.review if self.version is not None else None
+        allowed = self.privacy_gate(candidate, saved)
+        changed = self.store.save_review(candidate, expected=self.version, allow_identifiers=allowed)
         self.review = candidate
+        self._track(candidate)
         self.saved(message if changed else "Already saved: nothing had changed.")
         self._show_record()
         self._autosave()
         return changed
 
+    def on_conflict(self, exc: ConflictError) -> None:
+        """Someone saved this review since the form loaded it: say who and when, keep
+        everything typed, and offer to reload the saved record."""
+        self.status.error(f"Not saved: {str(exc).rstrip('.')}. Everything you typed is still here; "
+                          "“Reload the saved record” shows theirs and keeps yours as a draft to copy from.")
+        self.reload_button.layout.display = "inline-flex"
+
+    def _reload(self) -> None:
+        """Show the record as saved now; what this form held is kept under its own draft key
+        and its texts are listed, so nothing typed is lost."""
+        mine, texts = self.state(), self.typed_texts()
+        self.store.save_draft(f"meeting:{self.session.id}:unsaved", mine)
+        self.drafts.clear()
+        self.reload_button.layout.display = "none"
+        self._open(self.session, None)
+        lost = changed_texts(texts, review_texts(self.review, self.rubric))
+        self.tell("Reloaded: this is the record as it was saved. What you had typed is kept as a draft"
+                  + (" and its texts are listed here to copy from:" if lost else "."),
+                  [f"{where}: {text}" for where, text in lost.items()], "warning")
+
     def _load_saved(self) -> None:
+        latest = self._latest()
+        if latest is not None:  # the specialist may have saved a self-rating since: take that version
+            self.review = latest
+            self._track(latest)
         latest = self._base()
         if latest.status is not ReviewStatus.DRAFT:
             raise ReviewStateError("the ratings are revealed already; blind ratings can no longer be loaded")
@@ -108,11 +141,10 @@ class MeetingSteps:
         if missing:
             raise ReviewStateError(f"choose a consensus score for {self._named(missing)}")
         rating = self.consensus_panel.rating(base.supervisor_id)
-        a, b = base.self_rating, base.supervisor_rating
-        moved = [p for p in self.rubric.practice_ids
-                 if a and b and a.scores.get(p) != b.scores.get(p) and not rating.notes.get(p)]
+        moved = missing_rationales(base, rating, self.rubric.practice_ids)
         if moved:
-            raise ReviewStateError(f"write a short rationale for {self._named(moved)}: the two ratings differed there")
+            raise ReviewStateError(f"write a short rationale for {self._named(moved)}: "
+                                   "the agreed score is not the one both of you gave")
         return rating
 
     def _with_details(self, base: Review) -> Review:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..model import Rating, Review
+from ..model import Rating, Review, agreement_agenda
 from ..rubric import Rubric
 from .common import esc
 
@@ -44,7 +44,7 @@ def agreement(review: Review, rubric: Rubric) -> Agreement:
         if x is not None and y is not None:
             pairs.append((p, abs(x - y)))
     return Agreement(len(pairs), sum(d == 0 for _, d in pairs), sum(d <= 1 for _, d in pairs),
-                     tuple(p for p, d in pairs if d >= 2))
+                     tuple(agreement_agenda(review, rubric)))
 
 
 def _score(rating: Rating | None, practice: str, rubric: Rubric) -> str:

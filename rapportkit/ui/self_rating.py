@@ -14,7 +14,7 @@ import ipywidgets as W
 
 from ..errors import ReviewStateError, ValidationError
 from ..model import Review, ReviewStatus, Session, new_review, with_rating
-from .common import DraftKeeper, FormBase, changed_texts, css, free_texts, heading
+from .common import DraftKeeper, FormBase, css, heading
 from .rating_panel import RatingPanel
 from .session_picker import SessionPicker
 
@@ -134,8 +134,8 @@ class SelfRatingForm(FormBase):
             raise ReviewStateError("the ratings of this session have been revealed already; "
                                    "the self-rating can no longer change")
         candidate = with_rating(base, rating, self.rubric)
-        self.privacy_gate(changed_texts(free_texts(candidate, self.rubric), free_texts(self._latest(), self.rubric)))
-        changed = self.store.save_review(candidate)
+        allowed = self.privacy_gate(candidate, self._latest())
+        changed = self.store.save_review(candidate, allow_identifiers=allowed)
         self.drafts.clear()
         missing = rating.missing(self.rubric)
         more = f" Still to rate before the meeting: {', '.join(missing)}." if missing else ""

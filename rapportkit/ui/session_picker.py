@@ -151,8 +151,8 @@ class SessionPicker:
             session = self._last_session  # a second click records nothing new
         else:
             session = Session(new_id("se"), fields[0], fields[1], fields[2], fields[3], fields[4], fields[5] or None)
-            self.form.privacy_gate({"Session code": fields[5]} if fields[5] else {})
-            self.store.save_session(session)
+            allowed = self.form.privacy_gate(texts={"Session code": fields[5]}, own=(fields[0],))
+            self.store.save_session(session, allow_identifiers=allowed)
             self._last_recorded, self._last_session = fields, session
             self.form.saved(f"Recorded the session of {session.date:%d %b %Y}.")
         self.new_toggle.value = False
