@@ -86,6 +86,16 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("check", parents=[common], help="verify the file, the audit chain and every record; exit 1 on problems")
 
+    rev = sub.add_parser("reviews", parents=[common], help="list reviews, one a line (id, date, specialist, supervisor, status)")
+    rev.add_argument("--specialist", metavar="ID", help="only this specialist's reviews")
+    rev.add_argument("--status", choices=("draft", "revealed", "agreed", "signed", "amended"),
+                     help="only reviews whose latest revision has this status")
+
+    amd = sub.add_parser("amend", parents=[common],
+                         help="open the next revision of a signed review to correct it (both sign again)")
+    amd.add_argument("review", metavar="REVIEW_ID", help="the signed review to correct (see `rapportkit reviews`)")
+    amd.add_argument("--reason", required=True, help="why the record is corrected (kept with the new revision)")
+
     rep = sub.add_parser("report", parents=[common], help="print a review, or a specialist's period, as a PDF")
     which = rep.add_mutually_exclusive_group(required=True)
     which.add_argument("--review", metavar="ID", help="the supervision record of one review")
@@ -272,6 +282,34 @@ def _check(args) -> int:
     return 0
 
 
+def _reviews(args) -> int:
+    with _store(args, readonly=True) as store:
+        names = {p.id: p.display_name for p in store.people()}
+        shown = 0
+        for review in store.reviews(args.specialist):
+            if args.status and review.status.value != args.status:
+                continue
+            revision = f" (revision {review.revision})" if review.revision > 1 else ""
+            print(f"{review.id}  {review.review_date.isoformat()}  {review.specialist_id} "
+                  f"{names.get(review.specialist_id, '?')}  {review.supervisor_id} "
+                  f"{names.get(review.supervisor_id, '?')}  {review.status.value}{revision}")
+            shown += 1
+    if not shown:
+        print("no reviews match", file=sys.stderr)
+    return 0
+
+
+def _amend(args) -> int:
+    from .model import amend
+
+    with _store(args) as store:
+        amended = amend(store.review(args.review), args.reason)
+        store.save_review(amended)
+    print(f"opened revision {amended.revision} of {amended.id} (amended: {amended.amend_reason}). Correct it in the "
+          "meeting workbook; both of you sign again. Earlier revisions stay as they were.")
+    return 0
+
+
 def _report(args) -> int:
     from .report import progress_line, review_report, specialist_report, team_reports
 
@@ -373,6 +411,7 @@ def _serve(args) -> int:
 _COMMANDS = {
     "init": _init, "demo": _demo, "import": _import, "export": _export,
     "backup": _backup, "check": _check, "report": _report, "lab": _lab, "serve": _serve,
+    "reviews": _reviews, "amend": _amend,
 }
 
 if __name__ == "__main__":  # pragma: no cover
