@@ -248,6 +248,14 @@ class MeetingForm(MeetingSteps, FormBase):
     def _changed(self, _change: Any = None) -> None:
         if not self._loading:
             self._autosave()
+            self._clear_stale_gap_message()
+
+    def _clear_stale_gap_message(self) -> None:
+        """A "not rated" refusal says what was missing; once both panels are complete it
+        no longer holds, so say what to do next instead of leaving it in red."""
+        if (self.status.kind == "error" and "has not rated" in self.status.message
+                and not self.self_panel.missing() and not self.supervisor_panel.missing()):
+            self.tell("Both ratings are complete: reveal them when you are both ready.")
 
     def _autosave(self) -> None:
         if self.drafts is not None and self.review is not None and self.review.status is not ReviewStatus.SIGNED:

@@ -60,6 +60,7 @@ class MeetingSteps:
         changed = self.store.save_review(candidate, expected=self.version, allow_identifiers=allowed)
         self.review = candidate
         self._track(candidate)
+        self.picker.refresh(select=candidate.session.id)  # the session list shows the new status
         self.saved(message if changed else "Already saved: nothing had changed.")
         self._show_record()
         self._autosave()
@@ -128,7 +129,12 @@ class MeetingSteps:
         if base.status is ReviewStatus.DRAFT:
             raise ReviewStateError("reveal both ratings before agreeing the consensus")
         consensus = self._consensus(base)
-        self._commit(_keep(base, agree(base, consensus, self.rubric)), "Consensus agreed. Next: traps and goals.")
+        candidate = _keep(base, agree(base, consensus, self.rubric))
+        voided = [who for who in ("specialist", "supervisor")
+                  if getattr(base, f"{who}_signed_at") and not getattr(candidate, f"{who}_signed_at")]
+        cleared = (f" The {' and the '.join(voided)} had signed; the change voids that signature, so "
+                   "both sign again." if voided else "")
+        self._commit(candidate, f"Consensus agreed.{cleared} Next: traps and goals.")
         self.steps.selected_index = 4
 
     def _named(self, practice_ids: list[str]) -> str:

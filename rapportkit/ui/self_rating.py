@@ -42,7 +42,7 @@ class SelfRatingForm(FormBase):
         self.session: Session | None = None
         self.drafts: DraftKeeper | None = None
         self._loading = False
-        self.picker = SessionPicker(self, self._open, today=self.today)
+        self.picker = SessionPicker(self, self._open, today=self.today, needs=self._needs)
         self.context = css(W.HTML("<i>Choose yourself and the session you want to rate.</i>"), "rk-context")
         self.panel = RatingPanel(self.rubric, "self", "Your self-rating", hideable=False, on_change=self._changed)
         self.save_button = self.button("Save my blind rating", "rk-save-self", self._save)
@@ -106,6 +106,11 @@ class SelfRatingForm(FormBase):
             return self.panel.load_state(payload)
         except (AttributeError, TypeError, ValueError, KeyError) as exc:
             return [f"the draft could not be read ({exc}); what the database holds is shown instead"]
+
+    def _needs(self, review: Review | None) -> bool:
+        """A session still to self-rate: no review yet, or a draft without a complete self-rating."""
+        return review is None or (review.status is ReviewStatus.DRAFT and (
+            review.self_rating is None or bool(review.self_rating.missing(self.rubric))))
 
     @staticmethod
     def _editable(review: Review | None) -> bool:

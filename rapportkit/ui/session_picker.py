@@ -14,7 +14,7 @@ from typing import Any
 import ipywidgets as W
 
 from ..errors import ValidationError
-from ..model import Modality, PersonRole, ReviewStatus, Session, Source, new_id
+from ..model import Modality, PersonRole, Review, ReviewStatus, Session, Source, new_id
 from .common import FormBase, css, esc
 
 __all__ = ["SessionPicker", "session_label", "MODALITIES", "SOURCES"]
@@ -52,11 +52,17 @@ class SessionPicker:
         Show a supervisor selector (the meeting form), defaulting to the specialist's own.
     today
         The default date of a new session.
+    needs
+        Whether a session still needs this form, given its review (None: no review yet);
+        those sessions are listed first, newest first, and the first is preselected
+        (default: not signed yet).
     """
 
     def __init__(self, form: FormBase, on_pick: Callable[[Session, str | None], None], *,
-                 choose_supervisor: bool = False, today: dt.date | None = None) -> None:
+                 choose_supervisor: bool = False, today: dt.date | None = None,
+                 needs: Callable[[Review | None], bool] | None = None) -> None:
         self.form, self.store, self.on_pick = form, form.store, on_pick
+        self.needs = needs or (lambda review: review is None or review.status is not ReviewStatus.SIGNED)
         people = self.store.people()
         self._people = {p.id: p for p in people}
         specialists = [(p.display_name, p.id) for p in people if p.role is PersonRole.SPECIALIST]
@@ -121,11 +127,13 @@ class SessionPicker:
         if spec is None:
             self.session.options = []
             return
-        status = {r.session.id: r.status for r in self.store.reviews(spec)}
-        sessions = self.store.sessions(spec)
+        reviews = {r.session.id: r for r in self.store.reviews(spec)}
+        status = {sid: r.status for sid, r in reviews.items()}
+        sessions = self.store.sessions(spec)  # newest first; those still needing this form first of all
+        sessions = sorted(sessions, key=lambda s: not self.needs(reviews.get(s.id)))
         self.session.options = [(session_label(s, status.get(s.id)), s.id) for s in sessions]
         if select is None:
-            open_ = [s.id for s in sessions if status.get(s.id) is not ReviewStatus.SIGNED]
+            open_ = [s.id for s in sessions if self.needs(reviews.get(s.id))]
             select = open_[0] if open_ else (sessions[0].id if sessions else None)
         self.session.value = select if select in {s.id for s in sessions} else None
         mentor = self._people[spec].supervisor_id
