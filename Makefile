@@ -6,7 +6,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 DB     ?= data/rapportkit.db
-PORT   ?= 8888
+PORT   ?=
+LAB_PORT       = $(or $(PORT),8888)
+DASHBOARD_PORT = $(or $(PORT),8866)
 PYTEST ?= $(BIN)/python -m pytest
 
 .PHONY: run test install dashboard bench stress check lint clean
@@ -27,11 +29,11 @@ install: $(VENV)/.installed
 
 run: $(VENV)/.installed
 	$(BIN)/rapportkit demo --db $(DB) --if-empty
-	$(BIN)/rapportkit lab --db $(DB) --port $(PORT)
+	$(BIN)/rapportkit lab --db $(DB) --port $(LAB_PORT)
 
 dashboard: $(VENV)/.installed
 	$(BIN)/rapportkit demo --db $(DB) --if-empty
-	$(BIN)/rapportkit serve --db $(DB) --port 8866
+	$(BIN)/rapportkit serve --db $(DB) --port $(DASHBOARD_PORT)
 
 test: $(VENV)/.installed-test
 	$(PYTEST) -q -m "not slow"

@@ -28,7 +28,7 @@ import pandas as pd
 from . import analysis, plots
 from .errors import ValidationError
 from .frames import goals_frame, ratings_frame, reviews_frame, traps_frame
-from .model import PersonRole, Review
+from .model import PersonRole, Review, ReviewStatus
 from .report_layout import GREY, PLAIN, SMALL, Document, legend_below
 from .store import Store
 
@@ -99,6 +99,10 @@ def _words(value: object) -> str:
 # --------------------------------------------------------------------------- one review
 
 
+#: What a signature on a single computer is, said wherever one is printed.
+_UNVERIFIED = " (recorded on this computer, not verified)"
+
+
 def review_report(store: Store, review_id: str, out: str | os.PathLike, *, revision: int | None = None) -> Path:
     """Write the supervision record of one review (latest revision, or ``revision``) to ``out``.
 
@@ -109,20 +113,28 @@ def review_report(store: Store, review_id: str, out: str | os.PathLike, *, revis
     """
     out = _pdf_path(out)
     review = store.review(review_id, revision)
-    rubric, s = store.rubric, review.session
+    rubric, s = store.rubric_for(review.rubric_id, review.rubric_version), review.session
     names = {p.id: p.display_name for p in store.people()}
     history = store.history(review.id)
-    doc = Document(f"Supervision record · review {review.id}, revision {review.revision}")
-    doc.title("Supervision record")
+    signed = review.status is ReviewStatus.SIGNED
+    doc = Document(f"Supervision record · review {review.id}, revision {review.revision}"
+                   + ("" if signed else " · DRAFT, not signed"))
+    if not signed:
+        doc.watermark = "DRAFT — not signed"
+    doc.title("Supervision record" if signed else "Supervision record — DRAFT, not signed")
     status = f"{review.status.value} · revision {review.revision} of {len(history)}"
+    if review.revision < len(history):
+        status += " (a later revision replaces this one)"
+    elif len(history) > 1:
+        status += " (earlier revisions are kept; see Revisions below)"
     session = [f"{s.date:%Y-%m-%d}", _words(s.modality), _words(s.source), f"{s.duration_min} min"]
     items = [("Specialist", _who(names, review.specialist_id)), ("Supervisor", _who(names, review.supervisor_id)),
              ("Session", " · ".join(session + ([f"code {s.code}"] if s.code else []))),
              ("Review meeting", f"{review.review_date:%Y-%m-%d} (review {review.id})"), ("Status", status)]
     if review.amend_reason:
         items.append(("Reason for amending", review.amend_reason))
-    items += [("Signed by specialist", _when(review.specialist_signed_at)),
-              ("Signed by supervisor", _when(review.supervisor_signed_at)),
+    items += [("Signed by specialist", _when(review.specialist_signed_at) + _UNVERIFIED * bool(review.specialist_signed_at)),
+              ("Signed by supervisor", _when(review.supervisor_signed_at) + _UNVERIFIED * bool(review.supervisor_signed_at)),
               ("Rubric", f"{review.rubric_id} {review.rubric_version}")]
     if len(history) > 1:
         items.append(("Revisions", "; ".join(f"{r.revision}: {r.status.value}" + (

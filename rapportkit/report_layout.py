@@ -73,6 +73,9 @@ class Document:
     numbers. ``y`` is the cursor, in inches from the top of the current page.
     """
 
+    #: printed across every page when set (an unsigned record says DRAFT on each page)
+    watermark: str = ""
+
     def __init__(self, running_head: str):
         self.running_head = running_head
         self.pages: list[Figure] = []
@@ -212,6 +215,9 @@ class Document:
         with atomic_write(out, text=False) as fh, PdfPages(fh, metadata=metadata) as pdf:
             for n, fig in enumerate(self.pages, 1):
                 fig.text(MARGIN / W, 1 - 0.4 / H, self.running_head, fontsize=SMALL, color=GREY, va="top", **PLAIN)
+                if self.watermark:
+                    fig.text(0.5, 0.5, self.watermark, fontsize=54, color="#b3261e", alpha=0.14, rotation=35,
+                             ha="center", va="center", fontweight="bold", **PLAIN)
                 fig.text(1 - MARGIN / W, 0.35 / H, f"Confidential supervision record · printed {printed} · "
                          f"page {n} of {len(self.pages)}", fontsize=7, color=GREY, ha="right", **PLAIN)
                 pdf.savefig(fig)

@@ -91,3 +91,15 @@ def test_notebooks_have_a_kernelspec_and_no_stored_errors():
         text = nb.read_text()
         assert '"kernelspec"' in text, nb
         assert '"output_type": "error"' not in text, nb
+
+
+def test_make_honours_port_for_the_lab_and_the_dashboards():
+    import subprocess
+
+    def recipe(*args: str) -> str:
+        return subprocess.run(["make", "-n", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+
+    assert "serve --db data/rapportkit.db --port 9001" in recipe("dashboard", "PORT=9001")
+    assert "lab --db data/rapportkit.db --port 9002" in recipe("run", "PORT=9002")
+    assert "serve --db data/rapportkit.db --port 8866" in recipe("dashboard")
+    assert "lab --db data/rapportkit.db --port 8888" in recipe("run")

@@ -366,3 +366,17 @@ def test_cli_team_writes_a_summary_per_specialist_with_progress(db, store, tmp_p
         first = flat(PdfReader(out / f"{person.id}.pdf").pages[0].extract_text())
         assert f"Specialist {person.display_name} ({person.id})" in first
         assert "Period 2026-05-01 to the latest review" in first
+
+
+def test_an_unsigned_record_says_draft_on_every_page_and_a_signed_one_does_not(store, busy_pdf, tricky_pdf):
+    draft = pages(tricky_pdf)  # revision 2 is amended, not signed yet
+    assert flat(draft[0]).count("Supervision record — DRAFT, not signed") == 1
+    assert all("DRAFT — not signed" in flat(page) for page in draft)
+    assert not any("DRAFT" in flat(page) for page in pages(busy_pdf))
+
+
+def test_a_record_says_which_revision_it_prints_and_that_signatures_are_local(store, tricky_pdf, busy_pdf, tmp_path):
+    assert "revision 2 of 2 (earlier revisions are kept; see Revisions below)" in flat(pages(tricky_pdf)[0])
+    first = flat(pages(review_report(store, "rv-tricky", tmp_path / "r1.pdf", revision=1))[0])
+    assert "revision 1 of 2 (a later revision replaces this one)" in first
+    assert "(recorded on this computer, not verified)" in flat(pages(busy_pdf)[0])
