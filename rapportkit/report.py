@@ -216,6 +216,10 @@ _ALERT_KINDS = {"dropped": "dropped a level", "score_of_1": "score of 1", "trap"
                 "overdue": "follow-up overdue", "self_gap": "self-rating gap"}
 
 
+#: Goals drawn on the printed timeline; more than this and the labels cannot be read.
+_TIMELINE_GOALS = 12
+
+
 def specialist_report(store: Store, specialist_id: str, out: str | os.PathLike, *,
                       since: dt.date | str | None = None, until: dt.date | str | None = None,
                       today: dt.date | str | None = None) -> Path:
@@ -279,19 +283,34 @@ def specialist_report(store: Store, specialist_id: str, out: str | os.PathLike, 
                     _fmt(t.slope_per_month, "{:+.2f}"), t.direction] for t in trend.itertuples()],
                   [0.37, 0.09, 0.09, 0.13, 0.14, 0.18], centred=(1, 2, 3, 4))
         doc.para("Rolling mean of the last 3 consensus scores; the change a month is a straight-line "
-                 "fit over the last 6 months and needs at least 4 reviews.", size=SMALL, color=GREY)
-        grid = plots.trend_grid(ratings, goals, specialist=person.id, fig=doc.figure_page())
+                 "fit over the last 6 months and needs at least 4 reviews. A practice can be improving "
+                 "over those months and still have dropped a level at the latest review: the direction "
+                 "is the trend, the alert above is the latest step.", size=SMALL, color=GREY)
+        # the grid and its key in two rows of the page, so the key never lies over the axes
+        panels, key = doc.figure_page().subfigures(2, 1, height_ratios=[24, 1])
+        grid = plots.trend_grid(ratings, goals, specialist=person.id, fig=panels)
         for legend in list(grid.legends):  # the plot's one-row legend is wider than A4
             legend.remove()
-            grid.legend(handles=legend.legend_handles, loc="outside lower center", ncols=3, frameon=False)
+            key.legend(handles=legend.legend_handles, loc="center", ncols=3, frameon=False, fontsize=SMALL)
     if not ratings.empty or len(goals):
         fig = doc.figure_page()
         gap_ax, goal_ax = fig.subplots(2, 1, height_ratios=[1, 2])
         plots.calibration_gap(ratings, specialist=person.id, ax=gap_ax)
-        plots.goal_timeline(progress, specialist=person.id, today=today, ax=goal_ax)
+        recent = progress.sort_values("set_on").tail(_TIMELINE_GOALS) if len(progress) else progress
+        plots.goal_timeline(recent, specialist=person.id, today=today, ax=goal_ax)
         for ax in (gap_ax, goal_ax):
             legend_below(ax, 3)
             ax.set_title(textwrap.fill(ax.get_title(), 60), fontsize=10, **PLAIN)
+        if len(progress) > len(recent):
+            goal_ax.set_title(textwrap.fill(f"The {len(recent)} most recent of {len(progress)} goals, from the "
+                                            "review that set them to their follow-up (all are listed below)", 60),
+                              fontsize=10, **PLAIN)
+    if len(progress):
+        doc.heading("Goals in this period")
+        doc.table(["Practice", "Goal", "Set", "Follow-up", "Status"],
+                  [[g.practice_title, g.text, _day(g.set_on), _day(g.follow_up),
+                    "overdue" if getattr(g, "overdue", False) else g.status] for g in progress.itertuples()],
+                  [0.26, 0.36, 0.13, 0.13, 0.12], most=2)
     period = f"{since or 'start'} to {until or 'latest'}"
     return doc.save(out, f"Supervision summary {person.id}, {period}")
 
@@ -335,6 +354,17 @@ def _calibration_section(doc: Document, table: pd.DataFrame) -> None:
                ("Mean gap (self − sup.)", stat("mean_gap", "{:+.2f}") + f": {c['tendency']}"),
                ("Weighted kappa", stat("kappa")), ("Gwet's AC2", stat("ac2")),
                ("ICC (absolute)", stat("icc"))] + ([("Note", c["note"])] if c["note"] else []))
+    doc.para(_WHY_THEY_DIFFER, size=SMALL, color=GREY)
+
+
+#: Why three agreement figures can read so differently (kappa "moderate", ICC "poor", AC2
+#: "almost perfect" for one specialist): printed under them.
+_WHY_THEY_DIFFER = (
+    "Read exact and within-one agreement first: they count how often you two gave the same score. "
+    "Kappa and the ICC also ask whether the scores vary: when most scores sit at one level, they "
+    "fall even though you agree often, because agreeing is then easy by chance. Gwet's AC2 is built "
+    "not to be pulled down that way, so it can read high while kappa and the ICC read low; that "
+    "says the scores cluster, not that the figures contradict each other.")
 
 
 # --------------------------------------------------------------------------- the team

@@ -248,8 +248,12 @@ def summary_pdf(store, tmp_path_factory) -> Path:
 
 def test_summary_reports_trends_goals_and_alerts(summary_pdf, store, rubric):
     texts = pages(summary_pdf)
-    assert len(texts) == 3  # the tables, the trend grid, calibration gap and goal timeline
-    first = flat(texts[0])
+    # the tables, the trend grid, calibration gap and goal timeline, then every goal listed
+    grid_page = next(i for i, t in enumerate(texts) if "consensus score by practice" in t)
+    gap_page = next(i for i, t in enumerate(texts) if "self-rating minus" in flat(t))
+    assert 1 <= grid_page < gap_page < len(texts) - 1
+    assert all("Practice Goal Set Follow-up Status" in flat(t) for t in texts[gap_page + 1:])
+    first = flat(" ".join(texts[:grid_page]))
     assert "Specialist Aster Moonwhistle (sp-01)" in first
     signed = [r for r in store.reviews("sp-01") if r.status.value == "signed"]
     assert f"Reviews {len(signed)} signed (meetings from {signed[0].review_date} to {signed[-1].review_date})" in first
@@ -264,16 +268,17 @@ def test_summary_reports_trends_goals_and_alerts(summary_pdf, store, rubric):
 
     ratings = ratings_frame(store, specialist="sp-01", statuses=["signed"])
     trend = analysis.trend_summary(ratings)
-    assert re.findall(r"\b(improving|steady|declining|too few reviews)\b", first) == list(trend["direction"])
+    table = first.split("Direction", 1)[1].split("Rolling mean of the last 3", 1)[0]  # the trends table
+    assert re.findall(r"\b(improving|steady|declining|too few reviews)\b", table) == list(trend["direction"])
     alerts = analysis.alerts(ratings, goals, traps_frame(store, specialist="sp-01"), today=TODAY)
     assert len(alerts) > 0
     for message in alerts["message"]:
         assert message in first
-    assert "Aster Moonwhistle (sp-01): consensus score by practice" in texts[1]
-    assert "rolling mean of 3" in texts[1]
+    assert "Aster Moonwhistle (sp-01): consensus score by practice" in texts[grid_page]
+    assert "rolling mean of 3" in texts[grid_page]
     for practice in rubric.practices:
-        assert practice.title.split()[0] in texts[1]
-    assert "self-rating minus" in flat(texts[2]) and "goals from the review that set them" in flat(texts[2])
+        assert practice.title.split()[0] in texts[grid_page]
+    assert "most recent of" in flat(texts[gap_page]) and "goals, from the review that set them" in flat(texts[gap_page])
 
 
 def test_summary_of_a_period_counts_only_its_reviews(store, tmp_path):
@@ -380,3 +385,14 @@ def test_a_record_says_which_revision_it_prints_and_that_signatures_are_local(st
     first = flat(pages(review_report(store, "rv-tricky", tmp_path / "r1.pdf", revision=1))[0])
     assert "revision 1 of 2 (a later revision replaces this one)" in first
     assert "(recorded on this computer, not verified)" in flat(pages(busy_pdf)[0])
+
+
+def test_a_summary_explains_its_statistics_and_lists_every_goal_past_the_timeline(store, tmp_path):
+    out = specialist_report(store, "sp-03", tmp_path / "s.pdf")
+    text = flat(" ".join(pages(out)))
+    shown = re.search(r"The 12 most recent of (\d+) goals", text)
+    assert shown and int(shown.group(1)) > 12  # a long history is drawn readably…
+    assert text.count("Reflect back what was heard") >= 3  # …and listed whole
+    assert "that says the scores cluster, not that the figures contradict each other" in text
+    assert "the direction is the trend, the alert above is the latest step" in text
+    assert "Goals in this period" in text
