@@ -82,20 +82,20 @@ def _day(column: pd.Series) -> pd.Series:
 def _latest_review(consensus: pd.DataFrame) -> pd.DataFrame:
     """``dropped`` and ``score_of_1`` at each specialist's latest consensus review."""
     rows = consensus.sort_values(["specialist_id", "review_date", "review_id"], kind="stable").reset_index(drop=True)
-    latest = rows["review_id"].eq(rows.groupby("specialist_id")["review_id"].transform("last"))
+    latest = rows["review_id"].eq(rows.groupby("specialist_id", observed=True)["review_id"].transform("last"))
     scored = rows[rows["score"].notna().to_numpy(dtype=bool)]
-    earlier = scored.groupby(["specialist_id", "practice_id"])[["score", "review_date"]].shift()
+    earlier = scored.groupby(["specialist_id", "practice_id"], observed=True)[["score", "review_date"]].shift()
     now = latest[scored.index].to_numpy(dtype=bool)
     score, before = scored["score"], earlier["score"]
     fell = now & (before - score >= 1).fillna(False).to_numpy(dtype=bool)
     dropped = scored[fell].assign(
         kind="dropped",
-        message=scored["practice_title"][fell] + " dropped from " + before[fell].astype(str) + " to "
+        message=scored["practice_title"][fell].astype(str) + " dropped from " + before[fell].astype(str) + " to "
         + score[fell].astype(str) + " since the review on " + _day(earlier["review_date"][fell]) + ".")
     low = now & score.eq(1).fillna(False).to_numpy(dtype=bool)
     ones = scored[low].assign(
         kind="score_of_1",
-        message=scored["practice_title"][low] + " was rated 1 at the review on "
+        message=scored["practice_title"][low].astype(str) + " was rated 1 at the review on "
         + _day(scored["review_date"][low]) + ".")
     both = pd.concat([p for p in (dropped, ones) if len(p)] or [dropped])
     return both.rename(columns={"review_date": "date"})[COLUMNS[:2] + COLUMNS[3:6] + ["date", "kind", "message",
@@ -111,7 +111,7 @@ def _traps(traps: pd.DataFrame, today: pd.Timestamp, months: int) -> pd.DataFram
             .drop_duplicates(["specialist_id", "trap_id"], keep="last"))
     return rows.assign(
         kind="trap", practice_id=None, practice_title=None, practice_order=np.nan,
-        message="The trap '" + rows["trap_title"] + "' was ticked at the review on " + _day(rows["date"]) + ".",
+        message="The trap '" + rows["trap_title"].astype(str) + "' was ticked at the review on " + _day(rows["date"]) + ".",
     )[COLUMNS + ["practice_order"]]
 
 
@@ -122,17 +122,17 @@ def _late_goals(goals: pd.DataFrame, today: pd.Timestamp, consensus: pd.DataFram
     order = consensus.drop_duplicates("practice_id").set_index("practice_id")["practice_order"]
     return rows.assign(
         practice_order=rows["practice_id"].map(order).astype(float),
-        message="The goal '" + rows["text"] + "' (" + rows["practice_title"] + ") was due for follow-up on "
-        + _day(rows["date"]) + " and is " + days + " overdue (" + rows["status"] + ").",
+        message="The goal '" + rows["text"] + "' (" + rows["practice_title"].astype(str) + ") was due for follow-up on "
+        + _day(rows["date"]) + " and is " + days + " overdue (" + rows["status"].astype(str) + ").",
     )[COLUMNS + ["practice_order"]]
 
 
 def _self_gaps(frame: pd.DataFrame, reviews: int) -> pd.DataFrame:
     """Self and supervisor apart the same way on each of the last `reviews` pairings."""
     pairs = gaps(frame, a="self", b="supervisor")
-    last = pairs.groupby(["specialist_id", "practice_id"], sort=False).tail(reviews)
+    last = pairs.groupby(["specialist_id", "practice_id"], sort=False, observed=True).tail(reviews)
     keys = ["specialist_id", "specialist_name", "practice_id", "practice_title", "practice_order"]
-    summary = last.groupby(keys, sort=False).agg(
+    summary = last.groupby(keys, sort=False, observed=True).agg(
         n=("gap", "size"), low=("gap", "min"), high=("gap", "max"), mean=("gap", "mean"),
         review_id=("review_id", "last"), date=("review_date", "last")).reset_index()
     apart = (summary["n"] >= reviews) & ((summary["low"] >= 1) | (summary["high"] <= -1))
@@ -140,7 +140,7 @@ def _self_gaps(frame: pd.DataFrame, reviews: int) -> pd.DataFrame:
     way = np.where(rows["mean"] > 0, "higher", "lower")
     return rows.assign(
         kind="self_gap",
-        message="Rated themself " + way + " than the supervisor on " + rows["practice_title"]
+        message="Rated themself " + way + " than the supervisor on " + rows["practice_title"].astype(str)
         + f" in each of the last {reviews} reviews (by " + rows["mean"].abs().map("{:.1f}".format)
         + " levels on average).",
     )[COLUMNS + ["practice_order"]]

@@ -111,7 +111,7 @@ def calibration(ratings: pd.DataFrame, *, a: str = "self", b: str = "supervisor"
     keys = [c for column in GROUPINGS if column in by for c in [column, *labels[column]]]
     rows = []
     if by:
-        for _, group in pairs.groupby(list(by), sort=False):
+        for _, group in pairs.groupby(list(by), sort=False, observed=True):
             rows.append({**group.iloc[0][keys].to_dict(), **_agreement(group, a, b, min_n)})
     else:
         rows.append(_agreement(pairs, a, b, min_n))

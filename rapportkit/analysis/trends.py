@@ -87,7 +87,7 @@ def _latest_revisions(frame: pd.DataFrame) -> pd.DataFrame:
     revision = frame["revision"]
     if revision.min() == revision.max():
         return frame
-    return frame[revision.eq(revision.groupby(frame["review_id"]).transform("max")).to_numpy()]
+    return frame[revision.eq(revision.groupby(frame["review_id"], observed=True).transform("max")).to_numpy()]
 
 
 class _Groups(NamedTuple):
