@@ -10,7 +10,7 @@ import traceback
 
 from .common import ROOT, Figure
 
-MODULES = ["bench_store", "bench_analysis", "bench_ui", "bench_dashboards", "bench_notebooks"]
+MODULES = ["bench_store", "bench_team", "bench_analysis", "bench_ui", "bench_dashboards", "bench_notebooks"]
 
 
 def _benches() -> dict:

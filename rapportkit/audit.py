@@ -55,7 +55,7 @@ _COLUMNS = "seq, at, actor, action, entity, entity_id, before, after, reason, pr
 
 
 def append(
-    conn: sqlite3.Connection,
+    conn,
     *,
     actor: str,
     action: str,
@@ -64,8 +64,19 @@ def append(
     before: Any = None,
     after: Any = None,
     reason: str | None = None,
-) -> AuditEntry:
-    """Add one entry; call inside the write transaction that makes the change."""
+) -> AuditEntry | None:
+    """Add one entry; call inside the write transaction that makes the change.
+
+    On a team database (PostgreSQL) the database sets the sequence, the time, the actor
+    (the connection's role) and the chain itself, whatever the client sends
+    (``rk_audit_chain``); ``actor`` is then ignored."""
+    if getattr(conn, "dialect", "sqlite") == "postgresql":
+        # no RETURNING: the log is not readable by the people who write to it
+        conn.execute(
+            "INSERT INTO audit (action, entity, entity_id, before, after, reason) VALUES (?, ?, ?, ?, ?, ?)",
+            (action, entity, entity_id, canonical(before), canonical(after), reason),
+        )
+        return None
     last = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
     at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="microseconds")

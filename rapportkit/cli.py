@@ -19,8 +19,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
+from . import __version__, roster
 from .errors import ImportRejected, RapportkitError, StoreError
+from .pg import is_url
 
 __all__ = ["main"]
 
@@ -45,7 +46,9 @@ Use your own rubric with RAPPORTKIT_RUBRIC=path/to/rubric.toml or --rubric.
 
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", metavar="PATH", help="the database file (default: $RAPPORTKIT_DB or data/rapportkit.db)")
+    common.add_argument("--db", metavar="PATH|URL",
+                        help="the database file, or a team's PostgreSQL database as postgresql:///NAME?host=SOCKETDIR "
+                             "(default: $RAPPORTKIT_DB or data/rapportkit.db)")
     common.add_argument("--rubric", metavar="FILE", help="a rubric TOML file (default: $RAPPORTKIT_RUBRIC or the built-in one)")
 
     parser = argparse.ArgumentParser(
@@ -119,6 +122,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--dashboards", default=None, metavar="DIR",
                        help="folder of dashboard notebooks (default: ./workbooks/dashboards)")
     serve.add_argument("--no-preheat", action="store_true", help="start kernels on demand (slower first view)")
+    roster.add_parsers(sub, common)
     return parser
 
 
@@ -132,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "rubric", None):
         os.environ["RAPPORTKIT_RUBRIC"] = str(Path(args.rubric).resolve())
     if getattr(args, "db", None):
-        os.environ["RAPPORTKIT_DB"] = str(Path(args.db).resolve())
+        os.environ["RAPPORTKIT_DB"] = args.db if is_url(args.db) else str(Path(args.db).resolve())
     try:
         return _COMMANDS[args.command](args)
     except RapportkitError as exc:
@@ -156,11 +160,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _db_path(args) -> Path:
-    """The database a command uses: --db, else $RAPPORTKIT_DB, else data/rapportkit.db."""
+def _db_path(args) -> Path | str:
+    """The database a command uses: --db, else $RAPPORTKIT_DB, else data/rapportkit.db
+    (a PostgreSQL URL stays a string)."""
     from .store import default_db_path
 
-    return Path(args.db) if getattr(args, "db", None) else default_db_path()
+    db = getattr(args, "db", None)
+    if db:
+        return db if is_url(db) else Path(db)
+    return default_db_path()
 
 
 def _store(args, **kwargs):
@@ -172,7 +180,7 @@ def _store(args, **kwargs):
 def _init(args) -> int:
     with _store(args) as store:
         backup = getattr(store, "migration_backup", None)
-        print(f"database ready: {store.path}" + (f" (backup of the older schema: {backup})" if backup else ""))
+        print(f"database ready: {store.location}" + (f" (backup of the older schema: {backup})" if backup else ""))
     return 0
 
 
@@ -187,11 +195,11 @@ def _demo(args) -> int:
         return 2
     with _store(args, actor="demo") as store:
         if args.if_empty and store.counts()["people"]:
-            print(f"{store.path} already has a team; left as it is")
+            print(f"{store.location} already has a team; left as it is")
             return 0
         team = load_demo(store, seed=args.seed, specialists=args.specialists, months=args.months,
                          reviews_per_month=(low, high))
-        print(f"demo team written to {store.path}: {len(team.people)} people, {len(team.reviews)} reviews")
+        print(f"demo team written to {store.location}: {len(team.people)} people, {len(team.reviews)} reviews")
     return 0
 
 
@@ -248,6 +256,8 @@ def _backup(args) -> int:
     import datetime as dt
 
     with _store(args, readonly=True) as store:
+        if store.team:
+            store.backup(args.out or "")  # says how: pg_dump
         out = Path(args.out) if args.out else store.path.parent / "backups" / (
             f"rapportkit-{dt.datetime.now():%Y%m%d-%H%M%S}.db")
         store.backup(out)
@@ -265,20 +275,24 @@ def _backup(args) -> int:
 def _check(args) -> int:
     from .db import require_database
 
-    # never create a database here: a mistyped --db must not come back "ok"
-    path = require_database(_db_path(args))
-    # migrate (writable) when allowed; a database that is read-only for us is still checked
-    writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)
+    where = _db_path(args)
+    if is_url(where):
+        writable = True  # a team database is set up by `team init`; check never changes it
+    else:
+        # never create a database here: a mistyped --db must not come back "ok"
+        path = require_database(where)
+        # migrate (writable) when allowed; a database that is read-only for us is still checked
+        writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK)
     with _store(args, readonly=not writable) as store:
         problems = store.check()
         counts = store.counts()
     summary = ", ".join(f"{n} {k}" for k, n in counts.items())
     if problems:
-        print(f"{store.path}: {len(problems)} problem(s) ({summary}):")
+        print(f"{store.location}: {len(problems)} problem(s) ({summary}):")
         for p in problems:
             print(f"  - {p}")
         return 1
-    print(f"{store.path}: ok ({summary}; audit chain intact)")
+    print(f"{store.location}: ok ({summary}; audit chain intact)")
     return 0
 
 
@@ -368,7 +382,7 @@ def _lab(args) -> int:
         print(f"rapportkit lab: no workbooks folder at {workbooks}; pass --workbooks DIR", file=sys.stderr)
         return 2
     with _store(args) as store:  # create or migrate before anyone opens a notebook
-        os.environ["RAPPORTKIT_DB"] = str(store.path.resolve())
+        os.environ["RAPPORTKIT_DB"] = store.url or str(store.path.resolve())
     # the JupyterLab installed beside this Python first: `make run` calls .venv/bin/rapportkit
     # without activating the virtual environment, so PATH alone may not reach it
     search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
@@ -399,6 +413,10 @@ def _serve(args) -> int:
     cmd = voila_command(dashboards.resolve(), port=args.port, ip=args.ip, token=args.token,
                         preheat=not args.no_preheat)
     with _store(args, readonly=True) as store:  # refuse early: missing or unmigrated database
+        if store.team:
+            print("rapportkit serve: a team's dashboards are served by JupyterHub, each viewer with their own "
+                  "database role (see \"For a team\" in the README); serve reads a local SQLite file", file=sys.stderr)
+            return 2
         db = store.path
     shown = "127.0.0.1" if args.ip in ("127.0.0.1", "localhost") else args.ip
     print(f"dashboards on http://{shown}:{args.port}/ (read-only) from {db}", flush=True)
@@ -411,7 +429,7 @@ def _serve(args) -> int:
 _COMMANDS = {
     "init": _init, "demo": _demo, "import": _import, "export": _export,
     "backup": _backup, "check": _check, "report": _report, "lab": _lab, "serve": _serve,
-    "reviews": _reviews, "amend": _amend,
+    "reviews": _reviews, "amend": _amend, **roster.COMMANDS,
 }
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,6 +19,7 @@ __all__ = [
     "ImportRejected",
     "PrivacyFindings",
     "FileWriteError",
+    "AccessError",
 ]
 
 
@@ -102,3 +103,7 @@ class PrivacyFindings(RapportkitError, ValueError):
 class FileWriteError(RapportkitError, OSError):
     """A file (an export, a report, a backup) could not be written: the disk is full, the
     folder is read-only, … Nothing was left behind: no partial file, no temporary one."""
+
+
+class AccessError(StoreError, PermissionError):
+    """The database refused: the connected person's role may not see or do this."""

@@ -196,10 +196,43 @@ def _v3_versions_rubrics_and_signed_rows(conn: sqlite3.Connection) -> None:
             )
 
 
+def _v4_logins_admins_and_assignments(conn: sqlite3.Connection) -> None:
+    # - people gain a login (a team database's role for the person) and the admin role;
+    #   SQLite cannot change a CHECK, so the table is rebuilt (foreign keys are off while
+    #   migrating and checked before the commit, as SQLite's documentation prescribes);
+    # - assignments: which supervisor supervises which specialist, from when until when.
+    _run(
+        conn,
+        """
+        CREATE TABLE people_v4 (
+            id TEXT PRIMARY KEY,
+            display_name TEXT NOT NULL,
+            role TEXT NOT NULL CHECK (role IN ('specialist', 'supervisor', 'lead', 'admin')),
+            supervisor_id TEXT REFERENCES people(id),
+            active INTEGER NOT NULL DEFAULT 1,
+            login TEXT UNIQUE
+        );
+        INSERT INTO people_v4 (id, display_name, role, supervisor_id, active)
+            SELECT id, display_name, role, supervisor_id, active FROM people;
+        DROP TABLE people;
+        ALTER TABLE people_v4 RENAME TO people;
+        CREATE TABLE assignments (
+            supervisor_id TEXT NOT NULL REFERENCES people(id),
+            specialist_id TEXT NOT NULL REFERENCES people(id),
+            starts TEXT NOT NULL,
+            ends TEXT,
+            PRIMARY KEY (supervisor_id, specialist_id, starts),
+            CHECK (ends IS NULL OR ends >= starts)
+        );
+        """
+    )
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v1_initial,
     _v2_goal_targets_and_append_only_audit,
     _v3_versions_rubrics_and_signed_rows,
+    _v4_logins_admins_and_assignments,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -240,10 +273,21 @@ def migrate(conn: sqlite3.Connection, path: Path, *, upto: int = SCHEMA_VERSION)
             n += 1
             backup = path.with_name(f"{name}-{n}.bak")
         backup = backup_to(conn, backup)
-    with transaction(conn):
-        # re-read inside the lock: another process may have migrated meanwhile
-        version = check_version(conn, path)
-        for number in range(version + 1, upto + 1):
-            MIGRATIONS[number - 1](conn)
-            conn.execute(f"PRAGMA user_version = {number}")
+    # foreign keys off while tables are rebuilt, checked before the commit
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        with transaction(conn):
+            # re-read inside the lock: another process may have migrated meanwhile
+            version = check_version(conn, path)
+            for number in range(version + 1, upto + 1):
+                MIGRATIONS[number - 1](conn)
+                conn.execute(f"PRAGMA user_version = {number}")
+            broken = conn.execute("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise SchemaVersionError(
+                    f"migrating {path} would leave {len(broken)} row(s) pointing at missing records (first: "
+                    f"{broken[0][0]} row {broken[0][1]}); nothing was changed. Run `rapportkit check` on the backup"
+                )
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
     return backup

@@ -62,6 +62,9 @@ __all__ = [
     "content",
     "content_digest",
     "SIGNATURE_FIELDS",
+    "Signature",
+    "MEANING",
+    "content_lines",
     "LIMITS",
     "to_plain",
 ]
@@ -74,6 +77,7 @@ MAX_GOALS = 3
 
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _CODE = re.compile(r"(?=[A-Za-z-]*\d)[A-Za-z0-9-]{2,16}")
+_LOGIN = re.compile(r"[a-z_][a-z0-9_.-]{0,62}")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -81,6 +85,7 @@ class PersonRole(StrEnum):
     SPECIALIST = "specialist"
     SUPERVISOR = "supervisor"
     LEAD = "lead"
+    ADMIN = "admin"
 
 
 class Modality(StrEnum):
@@ -200,6 +205,9 @@ class Person:
     role: PersonRole
     supervisor_id: str | None = None
     active: bool = True
+    #: the person's login: on a team's PostgreSQL store, their database role (with peer
+    #: authentication, their operating-system account); None on one computer
+    login: str | None = None
 
     def __post_init__(self) -> None:
         check_id(self.id, "id")
@@ -209,6 +217,11 @@ class Person:
         object.__setattr__(self, "role", _enum(PersonRole, self.role, "role"))
         if self.supervisor_id is not None:
             check_id(self.supervisor_id, "supervisor_id")
+        if self.login is not None and (not isinstance(self.login, str) or not _LOGIN.fullmatch(self.login)):
+            raise ValidationError(
+                f"'login' must be 1–63 lower-case letters, digits, '_', '.' or '-', starting with a letter or '_' "
+                f"(got {self.login!r}) for person {self.id!r}"
+            )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -485,13 +498,85 @@ def content(review: Review) -> dict[str, Any]:
     return {k: v for k, v in to_plain(review).items() if k not in SIGNATURE_FIELDS and k != "status"}
 
 
-def content_digest(review: Review) -> str:
-    """SHA-256 of :func:`content` in canonical JSON (sorted keys, no spaces)."""
+def content_lines(review: Review) -> list[str]:
+    """The signed content as sorted lines, one per stored row: what a signature covers.
+    Free text enters as its SHA-256, so a line never holds a separator or a newline. The
+    team database computes the same lines from its rows (``rk_content_digest``)."""
     import hashlib
-    import json
 
-    body = json.dumps(content(review), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+    def h(text: str | None) -> str:
+        return hashlib.sha256((text or "").encode("utf-8")).hexdigest()
+
+    s = review.session
+    lines = [
+        "|".join(["review", review.id, str(review.revision), s.id, review.supervisor_id,
+                  review.review_date.isoformat(), review.rubric_id, review.rubric_version, h(review.amend_reason)]),
+        "|".join(["session", s.id, s.specialist_id, s.date.isoformat(), s.modality.value, str(s.duration_min),
+                  s.source.value, h(s.code)]),
+    ]
+    for rating in (review.self_rating, review.supervisor_rating, review.consensus):
+        if rating is None:
+            continue
+        role = rating.role.value
+        lines.append("|".join(["rating", role, rating.rater_id, rating.rubric_id, rating.rubric_version]))
+        for p in set(rating.scores) | set(rating.notes):
+            score = rating.scores.get(p)
+            lines.append("|".join(["score", role, p, "1" if p in rating.scores else "0",
+                                   "" if score is None else str(score), h(rating.notes.get(p, ""))]))
+    lines += [f"trap|{t}" for t in review.traps]
+    lines += ["|".join(["goal", g.id, g.practice_id, h(g.text), h(g.actions), g.follow_up.isoformat(), str(g.target)])
+              for g in review.goals]
+    lines += ["|".join(["goal_update", u.goal_id, u.status.value, h(u.note)]) for u in review.goal_updates]
+    return sorted(lines)
+
+
+def content_digest(review: Review) -> str:
+    """SHA-256 of :func:`content_lines` joined by newlines: the hash a signature records."""
+    import hashlib
+
+    return hashlib.sha256("\n".join(content_lines(review)).encode("utf-8")).hexdigest()
+
+
+#: What a signature says: recorded with it and printed with it wherever it is shown.
+MEANING = "I took part in this review and agree this record is accurate"
+
+
+@dataclasses.dataclass(frozen=True)
+class Signature:
+    """A signature on one revision of a review.
+
+    ``verified`` is True when the team database recorded it for the connected person's own
+    database role (``signer_login``); on one computer (SQLite) a signature is a time
+    recorded on this computer, not verified, and ``kind`` says ``"local"``. ``kind`` is
+    ``"imported"`` for a signature brought in by an import or the demo.
+    """
+
+    review_id: str
+    revision: int
+    role: PersonRole
+    person_id: str
+    printed_name: str
+    signed_at: dt.datetime
+    meaning: str
+    kind: str
+    signer_login: str | None = None
+    content_sha256: str | None = None
+
+    @property
+    def verified(self) -> bool:
+        return self.kind == "signed"
+
+    @property
+    def how(self) -> str:
+        """How far the signature can be trusted, in words (printed with it everywhere)."""
+        return {"signed": f"signed in the team database by login {self.signer_login}",
+                "imported": f"imported by {self.signer_login}, not signed in this database",
+                }.get(self.kind, "recorded on this computer, not verified")
+
+    def describe(self) -> str:
+        """One line for a record: who, as what, when, what it means, how far it can be trusted."""
+        when = self.signed_at.astimezone(dt.timezone.utc).strftime("%d %b %Y %H:%M UTC")
+        return f"{self.printed_name} ({self.role.value}), {when}: “{self.meaning}” ({self.how})"
 
 
 def agreement_agenda(review: Review, rubric: Rubric) -> list[str]:

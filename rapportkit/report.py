@@ -99,10 +99,6 @@ def _words(value: object) -> str:
 # --------------------------------------------------------------------------- one review
 
 
-#: What a signature on a single computer is, said wherever one is printed.
-_UNVERIFIED = " (recorded on this computer, not verified)"
-
-
 def review_report(store: Store, review_id: str, out: str | os.PathLike, *, revision: int | None = None) -> Path:
     """Write the supervision record of one review (latest revision, or ``revision``) to ``out``.
 
@@ -133,9 +129,12 @@ def review_report(store: Store, review_id: str, out: str | os.PathLike, *, revis
              ("Review meeting", f"{review.review_date:%Y-%m-%d} (review {review.id})"), ("Status", status)]
     if review.amend_reason:
         items.append(("Reason for amending", review.amend_reason))
-    items += [("Signed by specialist", _when(review.specialist_signed_at) + _UNVERIFIED * bool(review.specialist_signed_at)),
-              ("Signed by supervisor", _when(review.supervisor_signed_at) + _UNVERIFIED * bool(review.supervisor_signed_at)),
-              ("Rubric", f"{review.rubric_id} {review.rubric_version}")]
+    signatures = {s.role.value: s for s in store.signatures(review.id, review.revision)}
+    for role in ("specialist", "supervisor"):
+        sig = signatures.get(role)  # printed name, time, meaning, and how far it can be trusted
+        items.append((f"Signed by {role}", f"{_when(sig.signed_at)} — {sig.printed_name}: “{sig.meaning}” ({sig.how})"
+                      if sig else _when(None)))
+    items.append(("Rubric", f"{review.rubric_id} {review.rubric_version}"))
     if len(history) > 1:
         items.append(("Revisions", "; ".join(f"{r.revision}: {r.status.value}" + (
             f", signed {_when(r.supervisor_signed_at)}" if r.supervisor_signed_at else "") for r in history)))

@@ -31,26 +31,26 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from . import audit
+from . import audit, pg
 from .db import connect, transaction
-from .errors import (ConflictError, PrivacyFindings, ReadOnlyError, ReviewStateError, StoreError,
+from .errors import (AccessError, ConflictError, PrivacyFindings, ReadOnlyError, ReviewStateError, StoreError,
                      ValidationError)
 from .migrations import SCHEMA_VERSION, check_version, migrate
 from .model import (SIGNATURE_FIELDS, Goal, GoalUpdate, Person, PersonRole, Rating, Review, ReviewStatus,
-                    Session, content, to_plain)
+                    Session, Signature, MEANING, content, content_digest, to_plain)
 from .rubric import Rubric, load_rubric, parse_rubric
 from .screen import describe_findings, identifier_findings, text_findings
 
-__all__ = ["Store", "open_store", "default_db_path", "ReviewVersion"]
+__all__ = ["Store", "open_store", "default_db_path", "ReviewVersion", "Assignment"]
 
 
-def default_db_path() -> Path:
-    """``$RAPPORTKIT_DB``, else the nearest ``data/rapportkit.db`` at or above the
+def default_db_path() -> Path | str:
+    """``$RAPPORTKIT_DB`` (a file, or a ``postgresql://`` URL), else the nearest ``data/rapportkit.db`` at or above the
     working folder (so notebooks in ``workbooks/`` find the project's), else
     ``./data/rapportkit.db``."""
     env = os.environ.get("RAPPORTKIT_DB")
     if env:
-        return Path(env).expanduser()
+        return env if pg.is_url(env) else Path(env).expanduser()
     here = Path.cwd()
     for folder in (here, *here.parents):
         candidate = folder / "data" / "rapportkit.db"
@@ -73,6 +73,17 @@ class ReviewVersion:
     saved_at: str
 
 
+@dataclasses.dataclass(frozen=True)
+class Assignment:
+    """``supervisor_id`` supervises ``specialist_id`` from ``starts`` until ``ends`` (open
+    when None), dates as ISO text."""
+
+    supervisor_id: str
+    specialist_id: str
+    starts: str
+    ends: str | None = None
+
+
 def _default_actor() -> str:
     try:
         return os.environ.get("RAPPORTKIT_USER") or getpass.getuser()
@@ -86,13 +97,17 @@ class Store:
     Parameters
     ----------
     path
-        The SQLite file (default :func:`default_db_path`). Created when writable and absent.
+        The SQLite file (default :func:`default_db_path`), created when writable and
+        absent; or a team's PostgreSQL database as a ``postgresql://`` URL (for the Unix
+        socket ``postgresql:///rapportkit?host=/run/postgresql``), set up beforehand with
+        ``rapportkit team init``.
     readonly
-        Open for reading only (dashboards): every write is refused by SQLite itself.
+        Open for reading only (dashboards): every write is refused by the database itself.
         ``RAPPORTKIT_READONLY=1`` in the environment forces this.
     actor
         Who is making changes, for the audit log (default ``$RAPPORTKIT_USER`` or the
-        login name).
+        login name). On PostgreSQL the actor is always the connection's database role
+        (``session_user``), set by the database; this argument is ignored there.
     rubric
         The rubric that new reviews are checked against (default :func:`load_rubric`).
     """
@@ -106,15 +121,49 @@ class Store:
         rubric: Rubric | None = None,
         mounts_file: str | None = None,
     ) -> None:
-        self.path = Path(path) if path is not None else default_db_path()
+        where = path if path is not None else default_db_path()
         # a server for viewers (rapportkit serve) forces every store its kernels open read-only
         self.readonly = readonly or os.environ.get("RAPPORTKIT_READONLY") == "1"
-        self.actor = actor or _default_actor()
         self._rubric = rubric
         self._rubrics: dict[tuple[str, str], Rubric] = {}
         # the version of each revision this store last read or wrote: a save that does
         # not say which version it started from is held to this one
         self._seen: dict[tuple[str, int], int] = {}
+        if pg.is_url(str(where)):
+            #: "sqlite" or "postgresql"
+            self.dialect = "postgresql"
+            self.path = None
+            #: the PostgreSQL URL this store was opened with (None for SQLite)
+            self.url = str(where)
+            self.location = pg.display_url(str(where))
+            self.conn = pg.connect(str(where), readonly=self.readonly)
+            try:
+                from . import pg_schema
+
+                self.actor = self.conn.session_user  # the database role: the database's word, not ours
+                if self.readonly or pg_schema.schema_version(self.conn) == pg_schema.SCHEMA_VERSION:
+                    found = pg_schema.schema_version(self.conn)
+                    if found != pg_schema.SCHEMA_VERSION:
+                        raise StoreError(
+                            f"{self.location} has schema version {found}; rapportkit needs "
+                            f"{pg_schema.SCHEMA_VERSION}. The administrator runs `rapportkit team init --db URL`"
+                        )
+                else:
+                    pg_schema.migrate(self.conn, self.location)
+                self.migration_backup = None
+                #: the installer's account (a PostgreSQL superuser): sets up, imports, checks; it
+                #: bypasses row-level security, so it meets nobody's blind rating as hidden
+                self.installer = bool(self._one("SELECT rk_installer()")[0])
+            except BaseException:
+                self.conn.close()
+                raise
+            return
+        self.dialect = "sqlite"
+        self.url = None
+        self.installer = False
+        self.path = Path(where)
+        self.location = str(self.path)
+        self.actor = actor or _default_actor()
         self.conn = connect(self.path, readonly=self.readonly, mounts_file=mounts_file)
         try:
             if self.readonly:
@@ -177,12 +226,19 @@ class Store:
         return ", ".join(f"{i} {v}" for i, v in rows) or "none yet"
 
     def _record_rubric(self, rubric: Rubric) -> None:
-        """Keep the definition of a rubric the first time a saved rating uses it."""
+        """Keep the definition of a rubric the first time a saved rating uses it (on a team
+        database with its practices, so the database can tell a complete rating)."""
+        if self._one("SELECT 1 FROM rubrics WHERE rubric_id = ? AND version = ?", rubric.id, rubric.version):
+            return
         self.conn.execute(
             "INSERT INTO rubrics (rubric_id, version, digest, definition, recorded_at) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (rubric_id, version) DO NOTHING",
             (rubric.id, rubric.version, rubric.digest, rubric.text, _now()),
         )
+        if self.team:
+            self.conn.executemany(
+                "INSERT INTO rubric_practices (rubric_id, version, practice_id) VALUES (?, ?, ?)"
+                " ON CONFLICT DO NOTHING", [(rubric.id, rubric.version, p) for p in rubric.practice_ids])
 
     def close(self) -> None:
         self.conn.close()
@@ -194,12 +250,17 @@ class Store:
         self.close()
 
     def __repr__(self) -> str:
-        return f"Store({str(self.path)!r}, readonly={self.readonly})"
+        return f"Store({self.location!r}, readonly={self.readonly})"
+
+    @property
+    def team(self) -> bool:
+        """True on a team's PostgreSQL store, where the database knows who is connected."""
+        return self.dialect == "postgresql"
 
     def _write(self):
         if self.readonly:
-            raise ReadOnlyError(f"{self.path} is open read-only; nothing was written")
-        return transaction(self.conn)
+            raise ReadOnlyError(f"{self.location} is open read-only; nothing was written")
+        return pg.transaction(self.conn) if self.team else transaction(self.conn)
 
     def _one(self, sql: str, *args: Any) -> tuple | None:
         return self.conn.execute(sql, args).fetchone()
@@ -213,19 +274,32 @@ class Store:
 
     def _put_person(self, person: Person, reason: str | None = None) -> bool:
         before = self._person(person.id)
+        if before is not None and person.login is None and before.login is not None:
+            # a login is given with `rapportkit people add/edit`; an import (which has none) keeps it
+            person = dataclasses.replace(person, login=before.login)
         if before == person:
             return False
         if person.supervisor_id and not self._person(person.supervisor_id):
             raise ValidationError(f"supervisor {person.supervisor_id!r} is not in the team; add them first")
-        row = (person.display_name, person.role.value, person.supervisor_id, int(person.active), person.id)
+        if person.login is not None:
+            taken = self._one("SELECT id FROM people WHERE login = ? AND id <> ?", person.login, person.id)
+            if taken:
+                raise ValidationError(f"login {person.login!r} is taken already (by {taken[0]}); give another")
+        row = (person.display_name, person.role.value, person.supervisor_id, int(person.active), person.login,
+               person.id)
         if before is None:
             self.conn.execute(
-                "INSERT INTO people (display_name, role, supervisor_id, active, id) VALUES (?, ?, ?, ?, ?)", row
+                "INSERT INTO people (display_name, role, supervisor_id, active, login, id) VALUES (?, ?, ?, ?, ?, ?)",
+                row,
             )
         else:
             self.conn.execute(
-                "UPDATE people SET display_name = ?, role = ?, supervisor_id = ?, active = ? WHERE id = ?", row
+                "UPDATE people SET display_name = ?, role = ?, supervisor_id = ?, active = ?, login = ? WHERE id = ?",
+                row,
             )
+        if self.team and person.login and (before is None or (before.login, before.role) != (person.login, person.role)):
+            # the login's database role, created if absent and made a member of the person's group
+            self.conn.execute("SELECT rk_grant_login(?, ?)", (person.login, person.role.value))
         audit.append(
             self.conn, actor=self.actor, action="update" if before else "create", entity="person",
             entity_id=person.id, before=_record(before), after=_record(person), reason=reason,
@@ -233,8 +307,9 @@ class Store:
         return True
 
     def _person(self, person_id: str) -> Person | None:
-        row = self._one("SELECT id, display_name, role, supervisor_id, active FROM people WHERE id = ?", person_id)
-        return Person(row[0], row[1], row[2], row[3], bool(row[4])) if row else None
+        row = self._one("SELECT id, display_name, role, supervisor_id, active, login FROM people WHERE id = ?",
+                        person_id)
+        return Person(row[0], row[1], row[2], row[3], bool(row[4]), row[5]) if row else None
 
     def person(self, person_id: str) -> Person:
         """The person with this id (ValidationError if there is none)."""
@@ -245,7 +320,7 @@ class Store:
 
     def people(self, role: PersonRole | str | None = None, *, active_only: bool = False) -> list[Person]:
         """Everyone, or everyone in one role, by display name."""
-        sql = "SELECT id, display_name, role, supervisor_id, active FROM people WHERE 1 = 1"
+        sql = "SELECT id, display_name, role, supervisor_id, active, login FROM people WHERE 1 = 1"
         args: list[Any] = []
         if role is not None:
             sql += " AND role = ?"
@@ -253,7 +328,56 @@ class Store:
         if active_only:
             sql += " AND active = 1"
         rows = self.conn.execute(sql + " ORDER BY display_name, id", args)
-        return [Person(r[0], r[1], r[2], r[3], bool(r[4])) for r in rows]
+        return [Person(r[0], r[1], r[2], r[3], bool(r[4]), r[5]) for r in rows]
+
+    def me(self) -> Person | None:
+        """The person connected, on a team's store (by the connection's database role);
+        None on one computer, or for a role that is nobody's login."""
+        if not self.team:
+            return None
+        row = self._one("SELECT rk_me()")
+        return self._person(row[0]) if row and row[0] else None
+
+    # ------------------------------------------------------------------ assignments
+
+    def assign(self, supervisor_id: str, specialist_id: str, *, starts: dt.date | None = None,
+               ends: dt.date | None = None) -> Assignment:
+        """Assign a specialist to a supervisor from ``starts`` (default today) until ``ends``
+        (open when None); an assignment in force today also makes them the specialist's
+        supervisor. Audited."""
+        starts = starts or dt.date.today()
+        if ends is not None and ends < starts:
+            raise ValidationError(f"an assignment ends after it starts (got {starts} to {ends})")
+        with self._write():
+            sup, spec = self._person(supervisor_id), self._person(specialist_id)
+            if sup is None or sup.role is not PersonRole.SUPERVISOR:
+                raise ValidationError(f"{supervisor_id!r} is not a supervisor in the team (see `rapportkit people list`)")
+            if spec is None or spec.role is not PersonRole.SPECIALIST:
+                raise ValidationError(f"{specialist_id!r} is not a specialist in the team (see `rapportkit people list`)")
+            made = Assignment(supervisor_id, specialist_id, starts.isoformat(), ends.isoformat() if ends else None)
+            exists = self._one("SELECT ends FROM assignments WHERE supervisor_id = ? AND specialist_id = ? AND starts = ?",
+                               supervisor_id, specialist_id, made.starts)
+            if exists is not None:
+                self.conn.execute("UPDATE assignments SET ends = ? WHERE supervisor_id = ? AND specialist_id = ?"
+                                  " AND starts = ?", (made.ends, supervisor_id, specialist_id, made.starts))
+            else:
+                self.conn.execute("INSERT INTO assignments (supervisor_id, specialist_id, starts, ends) VALUES (?, ?, ?, ?)",
+                                  (supervisor_id, specialist_id, made.starts, made.ends))
+            today = dt.date.today()
+            if starts <= today and (ends is None or ends >= today) and spec.supervisor_id != supervisor_id:
+                self._put_person(dataclasses.replace(spec, supervisor_id=supervisor_id),
+                                 f"assigned to {supervisor_id} from {made.starts}")
+            audit.append(self.conn, actor=self.actor, action="assign", entity="assignment",
+                         entity_id=f"{supervisor_id}>{specialist_id}@{made.starts}", after=to_plain(made))
+        return made
+
+    def assignments(self, specialist_id: str | None = None) -> list[Assignment]:
+        """Assignments (of one specialist, or all you may see), oldest first."""
+        sql = "SELECT supervisor_id, specialist_id, starts, ends FROM assignments"
+        args: tuple = ()
+        if specialist_id:
+            sql, args = sql + " WHERE specialist_id = ?", (specialist_id,)
+        return [Assignment(*r) for r in self.conn.execute(sql + " ORDER BY starts, supervisor_id, specialist_id", args)]
 
     # ------------------------------------------------------------------ sessions
 
@@ -421,20 +545,80 @@ class Store:
         self._put_session(review.session, review.id, screened=True)
         self._check_goal_updates(review)
 
-        if before is not None:
-            for table in ("scores", "ratings", "traps", "goals", "goal_updates", "reviews"):
-                self.conn.execute(f"DELETE FROM {table} WHERE review_id = ? AND revision = ?", key)
         number = current.number + 1 if current else 1
-        self.conn.execute(
-            "INSERT INTO reviews (review_id, revision, session_id, supervisor_id, review_date, status,"
-            " rubric_id, rubric_version, specialist_signed_at, supervisor_signed_at, amend_reason,"
-            " saved_at, saved_by, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (*key, review.session.id, review.supervisor_id, review.review_date.isoformat(),
-             review.status.value, review.rubric_id, review.rubric_version,
-             _iso(review.specialist_signed_at), _iso(review.supervisor_signed_at),
-             review.amend_reason, _now(), self.actor, number),
+        logged_before = self._logged(before)
+        self._write_review(review, before, number)
+        if self.team:
+            self._sign_in_database(review, before)
+            review = self._review(*key)  # as the database keeps it: its clock on the signatures
+        if before is None:
+            action = "amend" if review.revision > 1 else "create"
+        else:
+            action = "sign" if review.status is ReviewStatus.SIGNED else "update"
+        why = [review.amend_reason if action == "amend" else None,
+               f"identifiers allowed by {self.actor}: {describe_findings(found)}" if found else None]
+        audit.append(
+            self.conn, actor=self.actor, action=action, entity="review",
+            entity_id=f"{review.id}#{review.revision}", before=logged_before, after=self._logged(review),
+            reason="; ".join(w for w in why if w) or None,
         )
-        for rating in (review.self_rating, review.supervisor_rating, review.consensus):
+        self._seen[key] = self.version(*key).number if self.team else number
+        return True
+
+    def _logged(self, review: Review | None) -> Any:
+        """What the audit log keeps of a review: the whole record on one computer; on a team
+        database, where the person saving may not see all of it (a blind rating), the hash
+        of its content computed by the database, and its status."""
+        if review is None or not self.team:
+            return _record(review)
+        digest = self._one("SELECT rk_content_digest(?, ?)", review.id, review.revision)[0]
+        return {"content_sha256": digest, "status": review.status.value}
+
+    def _write_review(self, review: Review, before: Review | None, number: int) -> None:
+        """Write the review's rows: the review row in place, and only the parts that changed
+        (on a team database each person may write only their own parts, and a rating the
+        other has not revealed is not theirs to rewrite)."""
+        key = (review.id, review.revision)
+        ratings = [(getattr(review, f), getattr(before, f) if before else None)
+                   for f in ("self_rating", "supervisor_rating", "consensus")]
+        ratings = [(new, old) for new, old in ratings if new != old]
+        parts = [
+            ("traps", review.traps, before and before.traps,
+             "INSERT INTO traps (review_id, revision, trap_id) VALUES (?, ?, ?)",
+             [(*key, t) for t in sorted(review.traps)]),
+            ("goals", review.goals, before and before.goals,
+             "INSERT INTO goals (review_id, revision, goal_id, practice_id, text, actions, follow_up, target)"
+             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             [(*key, g.id, g.practice_id, g.text, g.actions, g.follow_up.isoformat(), g.target) for g in review.goals]),
+            ("goal_updates", review.goal_updates, before and before.goal_updates,
+             "INSERT INTO goal_updates (review_id, revision, goal_id, status, note) VALUES (?, ?, ?, ?, ?)",
+             [(*key, u.goal_id, u.status.value, u.note) for u in review.goal_updates]),
+        ]
+        parts = [(table, insert, rows) for table, new, old, insert, rows in parts if before is None or new != old]
+        # what changed goes first, while the review row still has the status it had
+        if before is not None:
+            for _, old in ratings:
+                if old is not None:
+                    for table in ("scores", "ratings"):
+                        self.conn.execute(f"DELETE FROM {table} WHERE review_id = ? AND revision = ? AND role = ?",
+                                          (*key, old.role.value))
+            for table, _, _ in parts:
+                self.conn.execute(f"DELETE FROM {table} WHERE review_id = ? AND revision = ?", key)
+        values = (review.supervisor_id, review.review_date.isoformat(), review.status.value, review.rubric_id,
+                  review.rubric_version, _iso(review.specialist_signed_at), _iso(review.supervisor_signed_at),
+                  review.amend_reason, _now(), self.actor, number)
+        if before is None:
+            self.conn.execute(
+                "INSERT INTO reviews (supervisor_id, review_date, status, rubric_id, rubric_version,"
+                " specialist_signed_at, supervisor_signed_at, amend_reason, saved_at, saved_by, version,"
+                " review_id, revision, session_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (*values, *key, review.session.id))
+        else:  # in place (the row keeps its place; on a team database, its other party's rows)
+            self.conn.execute(
+                "UPDATE reviews SET supervisor_id = ?, review_date = ?, status = ?, rubric_id = ?, rubric_version = ?,"
+                " specialist_signed_at = ?, supervisor_signed_at = ?, amend_reason = ?, saved_at = ?, saved_by = ?,"
+                " version = ? WHERE review_id = ? AND revision = ?", (*values, *key))
+        for rating, _ in ratings:
             if rating is None:
                 continue
             self.conn.execute(
@@ -448,32 +632,73 @@ class Store:
                 [(*key, rating.role.value, p, int(p in rating.scores), rating.scores.get(p), rating.notes.get(p, ""))
                  for p in sorted(set(rating.scores) | set(rating.notes))],
             )
-        self.conn.executemany(
-            "INSERT INTO traps (review_id, revision, trap_id) VALUES (?, ?, ?)",
-            [(*key, t) for t in sorted(review.traps)],
-        )
-        self.conn.executemany(
-            "INSERT INTO goals (review_id, revision, goal_id, practice_id, text, actions, follow_up, target)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [(*key, g.id, g.practice_id, g.text, g.actions, g.follow_up.isoformat(), g.target) for g in review.goals],
-        )
-        self.conn.executemany(
-            "INSERT INTO goal_updates (review_id, revision, goal_id, status, note) VALUES (?, ?, ?, ?, ?)",
-            [(*key, u.goal_id, u.status.value, u.note) for u in review.goal_updates],
-        )
-        if before is None:
-            action = "amend" if review.revision > 1 else "create"
-        else:
-            action = "sign" if review.status is ReviewStatus.SIGNED else "update"
-        why = [review.amend_reason if action == "amend" else None,
-               f"identifiers allowed by {self.actor}: {describe_findings(found)}" if found else None]
-        audit.append(
-            self.conn, actor=self.actor, action=action, entity="review",
-            entity_id=f"{review.id}#{review.revision}", before=_record(before), after=_record(review),
-            reason="; ".join(w for w in why if w) or None,
-        )
-        self._seen[key] = number
-        return True
+        for _, insert, rows in parts:
+            self.conn.executemany(insert, rows)
+
+    def _sign_in_database(self, review: Review, before: Review | None) -> None:
+        """On a team database a signature is a row the database writes for the connected
+        role, over the content as the database holds it (see ``rk_signature_row``)."""
+        digest = None
+        for field in SIGNATURE_FIELDS:
+            if getattr(review, field) and not (before and getattr(before, field)):
+                digest = digest or content_digest(review)
+                if self.installer:  # an import or the demo keeps the time the record was signed
+                    self.conn.execute(
+                        "INSERT INTO signatures (review_id, revision, role, content_sha256, signed_at)"
+                        " VALUES (?, ?, ?, ?, ?)",
+                        (review.id, review.revision, field.split("_")[0], digest, _iso(getattr(review, field))))
+                    continue
+                self.conn.execute(
+                    "INSERT INTO signatures (review_id, revision, role, content_sha256) VALUES (?, ?, ?, ?)",
+                    (review.id, review.revision, field.split("_")[0], digest),
+                )
+
+    def signatures(self, review_id: str, revision: int | None = None) -> list[Signature]:
+        """The signatures in force on a revision (default: the latest), specialist first.
+
+        On a team database these are the rows the database wrote (printed name, meaning,
+        database time, the signer's login, the content hash); on one computer the times
+        the two sign buttons recorded, marked "recorded on this computer, not verified"."""
+        review = self._review(review_id, revision)  # not review(): reading them is not opening the record
+        if review is None:
+            raise ValidationError(f"there is no review {review_id!r}" + (f" revision {revision}" if revision else ""))
+        if self.team:
+            rows = self.conn.execute(
+                "SELECT role, person_id, printed_name, signed_at, meaning, kind, signer_login, content_sha256"
+                " FROM signatures WHERE review_id = ? AND revision = ? AND voided_at IS NULL ORDER BY role",
+                (review.id, review.revision)).fetchall()
+            return [Signature(review.id, review.revision, PersonRole(r[0]), r[1], r[2], _from_iso(r[3]), r[4], r[5],
+                              r[6], r[7]) for r in rows]
+        out = []
+        for role, person_id in ((PersonRole.SPECIALIST, review.specialist_id),
+                                (PersonRole.SUPERVISOR, review.supervisor_id)):
+            at = getattr(review, f"{role.value}_signed_at")
+            if at:
+                person = self._person(person_id)
+                out.append(Signature(review.id, review.revision, role, person_id,
+                                     person.display_name if person else person_id, at, MEANING, "local"))
+        return out
+
+    def reveal(self, review_id: str) -> Review:
+        """Reveal both blind ratings of a review's latest revision, once both are complete.
+
+        On a team database this is the database's own step (``rk_reveal``), open to either
+        party: neither can read the other's rating before it, whatever code they run."""
+        from .model import reveal
+
+        if self.team:
+            with self._write():
+                latest = self._one("SELECT max(revision) FROM reviews WHERE review_id = ?", review_id)
+                if latest is None or latest[0] is None:
+                    raise ValidationError(f"there is no review {review_id!r} you may see")
+                self.conn.execute("SELECT rk_reveal(?, ?)", (review_id, latest[0]))
+            return self.review(review_id)
+        review = self.review(review_id)
+        if review.status is not ReviewStatus.DRAFT:
+            return review
+        revealed = reveal(review, self.rubric_for(review.rubric_id, review.rubric_version))
+        self.save_review(revealed)
+        return self.review(review_id)
 
     def _check_goal_updates(self, review: Review) -> None:
         for update in review.goal_updates:
@@ -595,7 +820,7 @@ class Store:
         with self._write():
             self.conn.execute(
                 "INSERT INTO drafts (key, payload, updated_at, updated_by) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (key) DO UPDATE SET payload = excluded.payload,"
+                f" ON CONFLICT ({'owner, key' if self.team else 'key'}) DO UPDATE SET payload = excluded.payload,"
                 " updated_at = excluded.updated_at, updated_by = excluded.updated_by",
                 (key, text, _now(), self.actor),
             )
@@ -616,8 +841,12 @@ class Store:
     def check(self) -> list[str]:
         """Verify the file, the foreign keys, the audit chain, and that every record still
         equals what the audit log last recorded for it. Returns the problems found."""
-        problems = [r[0] for r in self.conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
-        problems += [f"{r[0]} row {r[1]} points at a missing {r[2]}" for r in self.conn.execute("PRAGMA foreign_key_check")]
+        if self.team:
+            problems = self._check_team()
+        else:
+            problems = [r[0] for r in self.conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
+            problems += [f"{r[0]} row {r[1]} points at a missing {r[2]}"
+                         for r in self.conn.execute("PRAGMA foreign_key_check")]
         problems += audit.verify(self.conn)
         last: dict[tuple[str, str], str | None] = {
             (e, i): after for e, i, after in self.conn.execute(
@@ -636,10 +865,31 @@ class Store:
             current.append(("review", f"{rid}#{rev}", review))
         for entity, ident, record in current:
             logged = last.get((entity, ident))
+            if self.team and entity == "review":
+                expected = audit.canonical({"content_sha256": content_digest(record), "status": record.status.value})
+            else:
+                expected = audit.canonical(_record(record))
             if logged is None:
                 problems.append(f"{entity} {ident} has no audit entry (written outside rapportkit?)")
-            elif logged != audit.canonical(_record(record)):
+            elif logged != expected:
                 problems.append(f"{entity} {ident} differs from its last audit entry (changed outside rapportkit?)")
+        return problems
+
+    def _check_team(self) -> list[str]:
+        """What only a team database has to verify: that this connection sees everything
+        (an installer's), and that every signature in force covers the content as stored."""
+        if not self._one("SELECT rk_installer()")[0]:
+            raise AccessError(
+                f"`check` reads every record and the audit log; on {self.location} only the installer's account "
+                "(a PostgreSQL superuser, e.g. postgres) may: run it as that account"
+            )
+        problems = []
+        for rid, rev, role, digest, now in self.conn.execute(
+                "SELECT review_id, revision, role, content_sha256, rk_content_digest(review_id, revision)"
+                " FROM signatures WHERE voided_at IS NULL ORDER BY 1, 2, 3").fetchall():
+            if digest != now:
+                problems.append(f"review {rid} revision {rev}: the {role}'s signature does not cover the content "
+                                "as stored (changed outside rapportkit?)")
         return problems
 
     def backup(self, dest: str | os.PathLike) -> Path:
@@ -648,6 +898,11 @@ class Store:
         (see :func:`rapportkit.db.backup_to`)."""
         from .db import backup_to
 
+        if self.team:
+            raise StoreError(
+                f"{self.location} is a PostgreSQL database: back it up with pg_dump (for example "
+                "`pg_dump -Fc rapportkit > rapportkit-$(date +%F).dump`, as the postgres account); see the README"
+            )
         dest = Path(dest)
         if dest.exists():
             raise StoreError(f"{dest} exists already; choose a new file name for the backup")

@@ -144,12 +144,19 @@ def big_ratings(specialists: int = 60, months: int = 48, per_month: int = 4, see
     return typed_ratings(frame)
 
 
-@pytest.fixture(scope="module")
-def demo_frames(demo_db):
-    """The demo team's ratings, goals, traps and reviews frames (read-only)."""
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def demo_frames(request, demo_db):
+    """The demo team's ratings, goals, traps and reviews frames (read-only), read from the
+    SQLite demo database and from the same team in PostgreSQL: every analysis test runs on
+    both."""
     from rapportkit import frames
     from rapportkit.store import Store
 
-    with Store(demo_db, readonly=True) as store:
+    where = demo_db
+    if request.param == "postgresql":
+        from conftest import new_pg_database
+
+        where = new_pg_database(request.getfixturevalue("pg_cluster"), request.getfixturevalue("pg_templates")["demo"])
+    with Store(where, readonly=True) as store:
         return {"ratings": frames.ratings_frame(store), "goals": frames.goals_frame(store),
                 "traps": frames.traps_frame(store), "reviews": frames.reviews_frame(store)}

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import sqlite3
 from collections.abc import Iterable, Mapping
@@ -149,10 +150,93 @@ def rubric() -> Rubric:
     return default_rubric()
 
 
-@pytest.fixture
-def store(tmp_path, rubric):
-    s = Store(tmp_path / "rk.db", actor="tester", rubric=rubric)
+# ------------------------------------------------------------------ the two backends
+#
+# A test that takes ``store`` or ``demo_store`` (or ``backend``) runs once on SQLite and
+# once on PostgreSQL: ``test_x[sqlite]`` and ``test_x[postgresql]``. A test about SQLite
+# itself (its file, its pragmas, raw sqlite3) says so with ``@pytest.mark.sqlite_only``.
+# The PostgreSQL cluster is started once per run, on first use, and stopped at the end.
+
+
+def pytest_generate_tests(metafunc):
+    if "backend" in metafunc.fixturenames:
+        only = metafunc.definition.get_closest_marker("sqlite_only")
+        metafunc.parametrize("backend", ["sqlite"] if only else ["sqlite", "postgresql"], scope="function")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    from rapportkit.pgcluster import Cluster
+
+    cluster = Cluster().start()
+    yield cluster
+    cluster.stop()
+
+
+_databases = {"n": 0}
+
+
+def new_pg_database(cluster, template: str | None = None) -> str:
+    """A fresh database in the test cluster (from ``template``); returns the installer's URL."""
+    _databases["n"] += 1
+    name = f"rk_{os.getpid()}_{_databases['n']}"
+    return cluster.create_database(name, template)
+
+
+@pytest.fixture(scope="session")
+def pg_templates(pg_cluster, rubric):
+    """Two template databases: the small team of ``store``, and the demo team."""
+    from rapportkit.demo import load_demo
+
+    small = pg_cluster.create_database("rk_template_small")
+    with Store(small, rubric=rubric) as s:
+        s.save_many(people=team())
+    demo = pg_cluster.create_database("rk_template_demo")
+    with Store(demo, rubric=rubric) as s:
+        load_demo(s)
+    return {"small": "rk_template_small", "demo": "rk_template_demo"}
+
+
+def open_backend(backend: str, request, tmp_path, rubric, which: str = "small", actor: str = "tester") -> Store:
+    """A writable Store on ``backend`` holding the small team or the demo team."""
+    if backend == "postgresql":
+        cluster = request.getfixturevalue("pg_cluster")
+        templates = request.getfixturevalue("pg_templates")
+        return Store(new_pg_database(cluster, templates[which]), rubric=rubric)
+    if which == "demo":
+        path = tmp_path / "demo.db"
+        shutil.copyfile(request.getfixturevalue("demo_db"), path)
+        return Store(path, actor=actor, rubric=rubric)
+    s = Store(tmp_path / "rk.db", actor=actor, rubric=rubric)
     s.save_many(people=team())
+    return s
+
+
+def pg_fingerprint(url: str) -> str:
+    """SHA-256 over every row of every rapportkit table, read as the installer (RLS bypassed)."""
+    import hashlib
+
+    import psycopg
+
+    from rapportkit.pg_schema import _ALL_TABLES
+
+    digest = hashlib.sha256()
+    with psycopg.connect(url, autocommit=True) as conn:
+        for table in sorted(_ALL_TABLES):
+            for row in conn.execute(f"SELECT t::text FROM {table} t ORDER BY 1"):
+                digest.update(row[0].encode())
+    return digest.hexdigest()
+
+
+def reopen(store: Store, **kwargs) -> Store:
+    """A second Store on the same database as ``store`` (another kernel, in effect)."""
+    kwargs.setdefault("rubric", store.rubric)
+    return Store(store.url or store.path, **kwargs)
+
+
+@pytest.fixture
+def store(backend, request, tmp_path, rubric):
+    s = open_backend(backend, request, tmp_path, rubric)
     yield s
     s.close()
 
@@ -180,11 +264,9 @@ def demo_db(tmp_path_factory, rubric) -> Path:
 
 
 @pytest.fixture
-def demo_store(demo_db, tmp_path, rubric):
-    """A private, writable copy of the demo database."""
-    path = tmp_path / "demo.db"
-    shutil.copyfile(demo_db, path)
-    s = Store(path, actor="tester", rubric=rubric)
+def demo_store(backend, request, tmp_path, rubric):
+    """A private, writable copy of the demo database (on each backend)."""
+    s = open_backend(backend, request, tmp_path, rubric, "demo")
     yield s
     s.close()
 

@@ -45,6 +45,12 @@ def audit_count(store: Store, entity: str = "review") -> int:
 
 def raw_draft(path, key: str):
     """The draft row as stored, read through a separate connection."""
+    if str(path).startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(str(path), autocommit=True) as pconn:
+            row = pconn.execute("SELECT payload FROM drafts WHERE key = %s", (key,)).fetchone()
+            return row[0] if row else None
     conn = sqlite3.connect(str(path))
     try:
         row = conn.execute("SELECT payload FROM drafts WHERE key = ?", (key,)).fetchone()

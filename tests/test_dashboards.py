@@ -46,7 +46,7 @@ def demo(demo_db):
 
 def reopen(store) -> Store:
     """A read-only Store on the same file as the writable ``store``."""
-    return Store(store.path, readonly=True, rubric=store.rubric)
+    return Store(store.url or store.path, readonly=True, rubric=store.rubric)
 
 
 def sha256(path: Path) -> str:

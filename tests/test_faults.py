@@ -27,13 +27,21 @@ ROOT = Path(__file__).resolve().parents[1]
 WORKERS = Path(fault_workers.__file__)
 
 
-def _seed_people(db: Path) -> None:
+def _seed_people(db: Path | str) -> None:
     with Store(db, actor="setup") as store:
         store.save_many(people=generate(specialists=8, months=1).people)
 
 
-def _concurrent_writers(tmp_path: Path, writers: int, each: int) -> None:
-    db = tmp_path / "load.db"
+def _database(backend: str, request, tmp_path: Path, name: str) -> Path | str:
+    """A new empty database on ``backend``: an SQLite file, or a database in the test cluster."""
+    if backend == "postgresql":
+        from conftest import new_pg_database
+
+        return new_pg_database(request.getfixturevalue("pg_cluster"))
+    return tmp_path / name
+
+
+def _concurrent_writers(db: Path | str, writers: int, each: int) -> None:
     _seed_people(db)
     ctx = mp.get_context("spawn")
     with ctx.Pool(writers) as pool:
@@ -49,13 +57,13 @@ def _concurrent_writers(tmp_path: Path, writers: int, each: int) -> None:
     assert problems == []
 
 
-def test_concurrent_writers_lose_nothing_quick(tmp_path):
-    _concurrent_writers(tmp_path, writers=4, each=40)
+def test_concurrent_writers_lose_nothing_quick(backend, request, tmp_path):
+    _concurrent_writers(_database(backend, request, tmp_path, "load.db"), writers=4, each=40)
 
 
 @pytest.mark.slow
-def test_concurrent_writers_lose_nothing_8x500(tmp_path):
-    _concurrent_writers(tmp_path, writers=8, each=500)
+def test_concurrent_writers_lose_nothing_8x500(backend, request, tmp_path):
+    _concurrent_writers(_database(backend, request, tmp_path, "load.db"), writers=8, each=500)
 
 
 def _expected_reviews(prefix: str) -> dict:
@@ -63,9 +71,8 @@ def _expected_reviews(prefix: str) -> dict:
     return {r.id: r for r in reviews}
 
 
-def _kill_rounds(tmp_path: Path, rounds: int) -> None:
+def _kill_rounds(tmp_path: Path, db: Path | str, rounds: int) -> None:
     rng = random.Random(2024)
-    db = tmp_path / "kill.db"
     _seed_people(db)
     expected = _expected_reviews("k-")
     ack = tmp_path / "acks.txt"
@@ -79,10 +86,21 @@ def _kill_rounds(tmp_path: Path, rounds: int) -> None:
         time.sleep(rng.uniform(0.6, 1.4))  # start-up takes ~0.5 s; then it is mid-save
         child.send_signal(signal.SIGKILL)
         child.wait()
-        con = sqlite3.connect(db)
-        if con.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-            corrupt += 1
-        con.close()
+        if isinstance(db, Path):
+            con = sqlite3.connect(db)
+            if con.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+                corrupt += 1
+            con.close()
+        else:  # the server outlives its client: within seconds a killed writer holds no transaction open
+            with Store(db, readonly=True) as after:
+                for _ in range(50):
+                    open_ = after.conn.execute(
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                        " AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'").fetchone()[0]
+                    if not open_:
+                        break
+                    time.sleep(0.1)
+            corrupt += open_ > 0
     acked = set(ack.read_text().split()) if ack.exists() else set()
     with Store(db) as store:
         present = {r.id: r for r in store.reviews() if r.id.startswith("k-")}
@@ -96,13 +114,13 @@ def _kill_rounds(tmp_path: Path, rounds: int) -> None:
     assert problems == []
 
 
-def test_sigkill_mid_save_loses_nothing_acknowledged_quick(tmp_path):
-    _kill_rounds(tmp_path, rounds=6)
+def test_sigkill_mid_save_loses_nothing_acknowledged_quick(backend, request, tmp_path):
+    _kill_rounds(tmp_path, _database(backend, request, tmp_path, "kill.db"), rounds=6)
 
 
 @pytest.mark.slow
-def test_sigkill_mid_save_100_times(tmp_path):
-    _kill_rounds(tmp_path, rounds=100)
+def test_sigkill_mid_save_100_times(backend, request, tmp_path):
+    _kill_rounds(tmp_path, _database(backend, request, tmp_path, "kill.db"), rounds=100)
 
 
 def _columns(db: Path, table: str) -> list[str]:

@@ -261,7 +261,7 @@ def test_a_kernel_restart_resumes_the_draft_before_the_reveal(demo_store):
     form.supervisor_panel.rows["consistency"].note.value = "Missed the follow-up call."
     state = form.state()
 
-    with Store(demo_store.path, actor="after-restart") as again:  # a new kernel, a new connection
+    with Store(demo_store.url or demo_store.path, actor="after-restart") as again:  # a new kernel, a new connection
         resumed = MeetingForm(again, session=session.id, today=TODAY)
         assert resumed.state() == state
         assert resumed.self_panel.rows["authenticity"].score.value == "n/o"
@@ -285,7 +285,7 @@ def test_a_kernel_restart_resumes_consensus_traps_goals_and_the_step(demo_store)
     form.steps.selected_index = 4
     state = form.state()
 
-    with Store(demo_store.path, actor="after-restart") as again:
+    with Store(demo_store.url or demo_store.path, actor="after-restart") as again:
         resumed = MeetingForm(again, session=form.session.id, today=TODAY)
         assert resumed.state() == state
         assert resumed.steps.selected_index == 4 and resumed.goals.shown == 2
@@ -304,7 +304,7 @@ def test_a_killed_kernel_loses_nothing_typed(demo_store, tmp_path):
         from form_helpers import TODAY, rate
         from rapportkit.store import Store
         from rapportkit.ui import MeetingForm
-        form = MeetingForm(Store({str(demo_store.path)!r}, actor="kernel"), session="se-03-0035", today=TODAY)
+        form = MeetingForm(Store({str(demo_store.url or demo_store.path)!r}, actor="kernel"), session="se-03-0035", today=TODAY)
         form.consensus_panel.rows["empathy"].score.value = "2"
         form.consensus_panel.rows["empathy"].note.value = "Typed just before the crash <b>!</b>"
         form.traps.boxes["judgement"].value = True
@@ -313,7 +313,7 @@ def test_a_killed_kernel_loses_nothing_typed(demo_store, tmp_path):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
                           env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == -signal.SIGKILL, done.stderr
-    with Store(demo_store.path, actor="after-restart") as again:
+    with Store(demo_store.url or demo_store.path, actor="after-restart") as again:
         resumed = MeetingForm(again, session="se-03-0035", today=TODAY)
         row = resumed.consensus_panel.rows["empathy"]
         assert row.score.value == "2" and row.note.value == "Typed just before the crash <b>!</b>"

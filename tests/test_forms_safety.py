@@ -173,9 +173,12 @@ def test_status_messages_escape_what_the_user_typed(demo_store):
 
 
 def test_a_read_only_database_says_so_and_writes_nothing(demo_store, tmp_path):
-    path = tmp_path / "copy.db"
     demo_store.close()
-    shutil.copyfile(demo_store.path, path)
+    if demo_store.url:  # PostgreSQL: a read-only connection to the same database
+        path = demo_store.url
+    else:
+        path = tmp_path / "copy.db"
+        shutil.copyfile(demo_store.path, path)
     with Store(path, readonly=True) as ro:
         counts = ro.counts()
         form = MeetingForm(ro, session="se-02-0034", today=TODAY)

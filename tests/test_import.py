@@ -79,18 +79,27 @@ def source(tmp_path, rubric):
     s.close()
 
 
+def _empty(backend: str, request, tmp_path, name: str, rubric) -> Store:
+    """An empty database on ``backend`` (the import goes into each)."""
+    if backend == "postgresql":
+        from conftest import new_pg_database
+
+        return Store(new_pg_database(request.getfixturevalue("pg_cluster")), rubric=rubric)
+    return Store(tmp_path / name, actor="importer", rubric=rubric)
+
+
 @pytest.fixture
-def target(tmp_path, rubric):
-    """The same team as the source, no reviews yet."""
-    s = Store(tmp_path / "target.db", actor="importer", rubric=rubric)
+def target(backend, request, tmp_path, rubric):
+    """The same team as the source, no reviews yet (on each backend)."""
+    s = _empty(backend, request, tmp_path, "target.db", rubric)
     s.save_many(people=PEOPLE)
     yield s
     s.close()
 
 
 @pytest.fixture
-def fresh(tmp_path, rubric):
-    s = Store(tmp_path / "fresh.db", actor="importer", rubric=rubric)
+def fresh(backend, request, tmp_path, rubric):
+    s = _empty(backend, request, tmp_path, "fresh.db", rubric)
     yield s
     s.close()
 
@@ -306,7 +315,7 @@ def test_cli_refuses_a_roster_change_and_applies_it_with_update_people(source, t
     sheet.set("specialist_name", "Corvin B.", specialist_id="sp-2")
     path = sheet.save()
     line = Sheet(path).line(specialist_id="sp-2")
-    db = str(target.path)
+    db = str(target.url or target.path)
     target.close()
     cli = [sys.executable, "-m", "rapportkit.cli", "import", "--db", db, str(path)]
     refused = subprocess.run(cli, capture_output=True, text=True, timeout=120)
@@ -320,7 +329,7 @@ def test_cli_refuses_a_roster_change_and_applies_it_with_update_people(source, t
 
 
 def test_new_people_are_added_and_counted(source, fresh, tmp_path):
-    done = subprocess.run([sys.executable, "-m", "rapportkit.cli", "import", "--db", str(fresh.path),
+    done = subprocess.run([sys.executable, "-m", "rapportkit.cli", "import", "--db", str(fresh.url or fresh.path),
                            str(export(source, tmp_path, ".json"))], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert f"{len(PEOPLE) + 6} record(s) added or changed, {len(PEOPLE)} new people added" in done.stdout
@@ -586,7 +595,7 @@ def test_allow_identifiers_lets_them_through_listed_and_recorded(source, target,
 
 def test_cli_names_what_it_allowed(source, target, tmp_path):
     path, line = _with_note(source, tmp_path, PHONE, **_rating("rv-a", "supervisor", "consistency"))
-    db = str(target.path)
+    db = str(target.url or target.path)
     target.close()
     cli = [sys.executable, "-m", "rapportkit.cli", "import", "--db", db, str(path)]
     refused = subprocess.run(cli, capture_output=True, text=True, timeout=120)

@@ -14,7 +14,7 @@ from typing import Any
 import ipywidgets as W
 
 from ..errors import ValidationError
-from ..model import PersonRole, Review, ReviewStatus, Session, check_id, new_review
+from ..model import MEANING, PersonRole, Review, ReviewStatus, Session, check_id, new_review
 from .common import DraftKeeper, FormBase, css, esc, heading
 from .goals_panel import GoalsPanel, TrapsPanel
 from .rating_panel import RatingPanel, widget_score
@@ -288,11 +288,18 @@ class MeetingForm(MeetingSteps, FormBase):
         self.context.value = (f"{self.picker.describe(session, review.status)} · supervisor "
                               f"<b>{esc(self.names.get(review.supervisor_id, review.supervisor_id))}</b>")
         self.reveal_view.value = reveal_html(review, self.rubric, self.names) if review.status is not ReviewStatus.DRAFT else ""
-        signed = [f"{who}: {'signed ' + at.strftime('%d %b %Y %H:%M') + ' UTC' if at else 'not yet'}"
-                  for who, at in (("Specialist", review.specialist_signed_at), ("Supervisor", review.supervisor_signed_at))]
-        self.signatures.value = "<p>Signing says: this record is what we agreed. " + " · ".join(signed) + "</p>"
+        given = []
+        if review.specialist_signed_at or review.supervisor_signed_at:
+            try:
+                given = self.store.signatures(review.id, review.revision)
+            except ValidationError:  # not saved yet
+                given = []
+        by_role = {s.role.value: s for s in given}
+        signed = [f"{who}: {esc(by_role[role].describe()) if role in by_role else 'not signed yet'}"
+                  for who, role in (("Specialist", "specialist"), ("Supervisor", "supervisor"))]
+        self.signatures.value = (f"<p>Signing says: “{esc(MEANING)}”.</p><p>" + "<br>".join(signed) + "</p>")
         self.summary.value = (summary_html(review, self.rubric, self.names, session_label(session, review.status),
-                                           self._earlier) if review.status is ReviewStatus.SIGNED else "")
+                                           self._earlier, given) if review.status is ReviewStatus.SIGNED else "")
 
     def _titles(self) -> tuple[str, ...]:
         st = self.review.status if self.review else None

@@ -58,7 +58,9 @@ class MeetingSteps:
         saved = self.review if self.version is not None else None
         allowed = self.privacy_gate(candidate, saved)
         changed = self.store.save_review(candidate, expected=self.version, allow_identifiers=allowed)
-        self.review = candidate
+        # a team database writes what is the database's to write (signature times, status):
+        # hold the record as saved there
+        self.review = self.store.review(candidate.id, candidate.revision) if self.store.team else candidate
         self._track(candidate)
         self.picker.refresh(select=candidate.session.id)  # the session list shows the new status
         self.saved(message if changed else "Already saved: nothing had changed.")
@@ -112,6 +114,9 @@ class MeetingSteps:
         if base.status is not ReviewStatus.DRAFT:
             self.tell("The ratings are revealed already.")
             return
+        if self.store.team and not self.store.installer:
+            self._reveal_in_database(base)
+            return
         gaps = [f"the {who} has not rated {self._named(panel.missing())}" for who, panel in
                 (("specialist", self.self_panel), ("supervisor", self.supervisor_panel)) if panel.missing()]
         if gaps:
@@ -120,6 +125,35 @@ class MeetingSteps:
         theirs = self.supervisor_panel.rating(base.supervisor_id)
         candidate = reveal(with_rating(with_rating(base, own, self.rubric), theirs, self.rubric), self.rubric)
         self._commit(candidate, "Revealed. Talk through the highlighted practices first, then agree the consensus.")
+        self.self_panel.hide.value = self.supervisor_panel.hide.value = False
+        self._prefill_consensus()
+        self.steps.selected_index = 2
+
+    def _reveal_in_database(self, base: Review) -> None:
+        """On a team database each blind rating is its rater's, and the database reveals them
+        (neither can read the other's before): save the connected person's own rating, then
+        ask the database to reveal; it refuses while the other rating is incomplete."""
+        me = self.store.me()
+        parties = {base.specialist_id: (self.self_panel, "self-rating"),
+                   base.supervisor_id: (self.supervisor_panel, "supervisor's rating")}
+        if me is None or me.id not in parties:
+            raise ReviewStateError("only this review's specialist or supervisor can reveal its ratings")
+        panel, what = parties[me.id]
+        if panel.missing():
+            raise ReviewStateError(f"your {what} does not cover {self._named(panel.missing())} yet. Score each "
+                                   "practice or mark it not observed, then reveal")
+        own = panel.rating(me.id)
+        if own != base.rating(own.role):
+            self._commit(with_rating(base, own, self.rubric), f"Saved your {what}.")
+        revealed = self.store.reveal(base.id)
+        self.review = revealed
+        self._track(revealed)
+        for rating, other in ((revealed.self_rating, self.self_panel), (revealed.supervisor_rating, self.supervisor_panel)):
+            if rating is not None:
+                other.set_rating(rating)
+        self.picker.refresh(select=revealed.session.id)
+        self.saved("Revealed. Talk through the highlighted practices first, then agree the consensus.")
+        self._show_record()
         self.self_panel.hide.value = self.supervisor_panel.hide.value = False
         self._prefill_consensus()
         self.steps.selected_index = 2

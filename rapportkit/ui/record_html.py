@@ -6,10 +6,10 @@ Every string a person typed (notes, rationales, goals) and every name goes throu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ..model import Rating, Review, agreement_agenda
+from ..model import Rating, Review, Signature, agreement_agenda
 from ..rubric import Rubric
 from .common import esc
 
@@ -93,9 +93,10 @@ def reveal_html(review: Review, rubric: Rubric, names: Mapping[str, str]) -> str
 
 
 def summary_html(review: Review, rubric: Rubric, names: Mapping[str, str], session_text: str,
-                 earlier: Mapping[str, str] | None = None) -> str:
+                 earlier: Mapping[str, str] | None = None, signatures: Sequence[Signature] = ()) -> str:
     """A short summary of a saved review: consensus, traps, goals, verdicts on earlier goals
-    (``earlier`` maps their ids to their text) and signatures."""
+    (``earlier`` maps their ids to their text) and signatures (``signatures``, as the store
+    keeps them: printed name, time, meaning and how far each can be trusted)."""
     earlier = earlier or {}
     def name(pid: str) -> str:
         return esc(names.get(pid, pid))
@@ -111,9 +112,10 @@ def summary_html(review: Review, rubric: Rubric, names: Mapping[str, str], sessi
         for g in review.goals)
     verdicts = "".join(f"<li>{esc(earlier.get(u.goal_id, u.goal_id))}: <b>{esc(u.status.value)}</b>{' — ' + esc(u.note) if u.note else ''}</li>"
                        for u in review.goal_updates)
+    given = {s.role.value: s for s in signatures}
     signed = []
-    for who, at in ((review.specialist_id, review.specialist_signed_at), (review.supervisor_id, review.supervisor_signed_at)):
-        signed.append(f"{name(who)}: {at:%d %b %Y %H:%M} UTC" if at else f"{name(who)}: not signed yet")
+    for role, who in (("specialist", review.specialist_id), ("supervisor", review.supervisor_id)):
+        signed.append(esc(given[role].describe()) if role in given else f"{name(who)}: not signed yet")
     return (
         f"<div class='rk-summary-record'><h3 style='margin:4px 0'>Supervision record · {esc(review.status.value)}</h3>"
         f"<p>{name(review.specialist_id)} with {name(review.supervisor_id)} · {esc(session_text)} · "

@@ -57,9 +57,11 @@ class SelfRatingForm(FormBase):
         self.steps.selected_index = 0
         self.widget = css(W.VBox([heading("Self-rating", 2), self.context, self.steps, self.status.widget],
                                  layout=W.Layout(max_width="1100px")), "rk-form", "rk-self-rating-form")
-        if specialist is None and session is None and store.actor in {
-                v for _, v in self.picker.specialist.options}:
-            specialist = store.actor  # the specialist's own login (``$RAPPORTKIT_USER``)
+        if specialist is None and session is None:
+            me = store.me()  # on a team database: the person whose database role is connected
+            mine = me.id if me is not None else store.actor  # else ``$RAPPORTKIT_USER``
+            if mine in {v for _, v in self.picker.specialist.options}:
+                specialist = mine
         if session is not None or specialist is not None:
             self.run(lambda: self._preselect(specialist, session))
         self.sync()
