@@ -13,7 +13,17 @@ What the configuration in ``config/voila.py`` guarantees, and why:
   refused.
 - **Reliable and fast.** A preheated kernel per dashboard runs the slow part (imports,
   loading the data) before anyone asks; idle kernels of viewers who left are culled;
-  a kernel-client fix (``zmqfix``) stops pages hanging at "Running …".
+  a kernel-client fix (``zmqfix``) stops pages hanging at "Running …"; a cell's time
+  limit, and a kernel's idle time for the culler, count from the moment a viewer takes a
+  preheated kernel, so a pool left idle for hours still renders (``poolclock``).
+- **Bounded input.** What a page sends its kernel over the websocket is checked for size,
+  shape and rate before anything is built from it (``wsguard``).
+- **A home page.** ``/`` names each dashboard with a sentence on what it shows and for
+  whom, one link each, and no file names (``home`` and the template's ``tree.html``).
+
+The limits can be tuned through environment variables (``settings``): a cell's time
+limit ``RAPPORTKIT_CELL_TIMEOUT`` and the websocket's ``RAPPORTKIT_WS_MAX_BYTES``,
+``RAPPORTKIT_WS_RATE`` and ``RAPPORTKIT_WS_BURST``.
 """
 
 from __future__ import annotations
@@ -26,6 +36,7 @@ import sys
 from pathlib import Path
 
 from ..errors import RapportkitError
+from . import settings
 
 __all__ = ["ServeError", "voila_command", "voila_env", "check_binding", "SHARE", "CONFIG_DIR"]
 
@@ -60,8 +71,15 @@ def check_binding(ip: str, token: str | None) -> None:
 
 
 def voila_env(db: Path, base: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment for the Voilà server and, through it, every dashboard kernel."""
+    """The environment for the Voilà server and, through it, every dashboard kernel.
+
+    Raises :class:`ServeError` if a limit of :mod:`.settings` is set to something that is
+    not one (Voilà's configuration would otherwise fall back to the default quietly)."""
     env = dict(os.environ if base is None else base)
+    try:
+        settings.check_environment(env)
+    except ValueError as exc:
+        raise ServeError(str(exc)) from None
     env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(SHARE), env.get("JUPYTER_PATH", "")) if p)
     env["RAPPORTKIT_DB"] = str(Path(db).resolve())
     env["RAPPORTKIT_READONLY"] = "1"
