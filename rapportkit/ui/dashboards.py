@@ -7,6 +7,12 @@ reading the store, the first drawing) happens in cell 1 before anyone asks, and 
 cell 2 (:func:`query_string` and :meth:`SpecialistDashboard.apply_query`) waits for the
 viewer's request.
 
+A Voilà page shows nothing of its widgets until its scripts have loaded, connected to the
+kernel and fetched every widget model, which takes longer than the page itself. So in
+Voilà cell 2 also shows the first plot as a plain image (``show_first_plot``, a data URI:
+nothing is fetched) that the page can draw at once; the live widget takes its place as
+soon as it is on screen (a CSS rule: no script).
+
 Dashboards only read. They refuse a store that was not opened read-only, none of their
 callbacks calls a store method that writes, and ``rapportkit serve`` forces every
 store read-only at the database level on top. Everything that comes from the browser
@@ -17,11 +23,16 @@ store read-only at the database level on top. Everything that comes from the bro
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 import io
+import json
 import math
 import os
+import sys
+import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from urllib.parse import parse_qs
 
@@ -37,11 +48,11 @@ from ..errors import StoreError, ValidationError
 from ..model import check_id
 from ..plots._common import show_message
 from .common import StatusArea, css, esc
-from .explorers import CalibrationExplorer, GoalsExplorer, TrendExplorer, team_data
+from .explorers import CalibrationExplorer, GoalsExplorer, TrendExplorer, team_calibration, team_data
 
 __all__ = [
-    "query_string", "requested_specialist", "FigureView", "SpecialistDashboard",
-    "SpecialistProgress", "TeamOverview", "CalibrationDashboard",
+    "query_string", "requested_specialist", "in_voila", "first_plot_html", "FigureView",
+    "SpecialistDashboard", "SpecialistProgress", "TeamOverview", "CalibrationDashboard",
 ]
 
 #: What an alert's ``kind`` is called on a dashboard.
@@ -65,20 +76,83 @@ STYLE = """<style>
 def query_string() -> str:
     """The query string of the Voilà request showing this notebook ("" outside Voilà).
 
-    In a preheated Voilà kernel this waits until a viewer arrives, through
-    ``voila.utils.get_query_string``. Anywhere else it reads ``QUERY_STRING`` from the
-    environment, which is exactly what that function does outside preheating, without
-    its import: ``import voila.utils`` loads the whole Voilà server (about 3 s), which
-    would otherwise land on every cold page view. In JupyterLab or nbval it returns "".
+    In a preheated Voilà kernel this waits until a viewer arrives (:func:`_wait_for_viewer`).
+    Anywhere else it reads ``QUERY_STRING`` from the environment, which is what Voilà's
+    ``voila.utils.get_query_string`` does outside preheating. In JupyterLab or nbval it
+    returns "".
     """
     if os.environ.get("VOILA_PREHEAT") == "True":
-        try:
-            from voila.utils import get_query_string
-        except ImportError:  # pragma: no cover - a preheated kernel always has Voilà
-            pass
-        else:
-            return get_query_string() or ""
+        loaded = sys.modules.get("voila.utils")
+        if loaded is not None:  # Voilà's own helper, when something has loaded it already
+            return loaded.get_query_string() or ""
+        _wait_for_viewer()
     return os.environ.get("QUERY_STRING") or ""
+
+
+def _wait_for_viewer() -> None:
+    """Wait, in a preheated kernel, until Voilà hands it a viewer's request; put what
+    it sends (``QUERY_STRING`` and the like) into the environment.
+
+    This is ``voila.utils.wait_for_request`` of Voilà 0.5 (the same address, the same
+    ``websockets`` call, the same thread), without ``import voila.utils``: that import
+    loads Voilà's server modules (1.3 s of CPU on an idle machine, several seconds on a
+    busy one) in every kernel, which delayed any viewer who took a kernel the pool had
+    only just started (``bench_dashboards``: a second viewer a second after the first).
+    """
+    protocol = os.environ.get("VOILA_WS_PROTOCOL", "ws")
+    host = os.environ.get("VOILA_APP_IP", "127.0.0.1")
+    port = os.environ.get("VOILA_APP_PORT", "8866")
+    base = os.environ.get("VOILA_WS_BASE_URL", os.environ.get("VOILA_SERVER_URL", "/"))
+    url = f"{protocol}://{host}:{port}{base}voila/query/{os.environ.get('VOILA_KERNEL_ID')}"
+    received: list[str] = []
+
+    def listen() -> None:
+        import websockets
+
+        async def receive() -> None:
+            try:
+                async with websockets.connect(url, open_timeout=5) as socket:
+                    received.append(await socket.recv())
+            except (TimeoutError, OSError, websockets.exceptions.WebSocketException):
+                # as Voilà's: no viewer's details, the page still renders (and an error in
+                # this thread would print a traceback into the page)
+                warnings.warn(f"Failed to connect to {url}", stacklevel=1)
+
+        asyncio.run(receive())
+
+    thread = threading.Thread(target=listen, name="rapportkit-wait-for-viewer")
+    thread.start()
+    thread.join()
+    if received:
+        for key, value in json.loads(received[0]).items():
+            if isinstance(key, str) and isinstance(value, str):
+                os.environ[key] = value
+
+
+def in_voila() -> bool:
+    """Whether this kernel serves a Voilà page (Voilà sets these for every kernel it starts)."""
+    return "VOILA_PREHEAT" in os.environ or "VOILA_BASE_URL" in os.environ
+
+
+#: Hides a first-plot image once a live plot widget of the same output area is on screen.
+FIRST_PLOT_STYLE = ("<style>.jp-OutputArea:has(img.rk-explorer-plot[src^='blob:']) > "
+                    ".jp-OutputArea-child:has(.rk-first-plot) { display: none; }</style>")
+
+
+def first_plot_html(title: str, image: W.Image) -> str:
+    """The picture of ``image`` (a PNG widget) as plain HTML: a heading and an ``<img>``
+    with a data URI, shown until the live widget is on screen (see the module docstring)."""
+    png = base64.b64encode(bytes(image.value)).decode("ascii")
+    return (f"{FIRST_PLOT_STYLE}<div class='rk-first-plot-box'>{_h(title)}"
+            f"<img class='rk-first-plot' alt='{esc(title)}' width='{esc(image.width)}' "
+            f"height='{esc(image.height)}' style='max-width:100%;height:auto' "
+            f"src='data:image/png;base64,{png}'></div>")
+
+
+def _show_html(html: str) -> None:
+    from IPython.display import HTML, display
+
+    display(HTML(html))
 
 
 def _shown(value: str, most: int = 40) -> str:
@@ -308,6 +382,19 @@ class SpecialistDashboard:
         )
         return False
 
+    def show_first_plot(self) -> None:
+        """In Voilà, show the first plot as a plain image until the widgets are live."""
+        if in_voila() and self.picker.value is not None:
+            _show_html(self.first_plot_html())
+
+    def first_plot_html(self) -> str:
+        """The first plot of this dashboard as plain HTML (:func:`first_plot_html`)."""
+        return first_plot_html(*self._first_plot())
+
+    def _first_plot(self) -> tuple[str, W.Image]:
+        """The heading and the image widget of the first plot."""
+        raise NotImplementedError
+
     def apply_query(self, query: str | None) -> None:
         """Follow a link's ``?specialist=ID`` (see :func:`requested_specialist`)."""
         try:
@@ -390,6 +477,9 @@ class SpecialistProgress(SpecialistDashboard):
         d = self.data
         self._alerts = alerts(d.ratings, d.goals, frames.traps_frame(self.store), today=self.today)
 
+    def _first_plot(self) -> tuple[str, W.Image]:
+        return "Practice by practice, over time", self.trends.image
+
     def _sections(self) -> list[W.Widget]:
         return [
             self.text(_h("Practice by practice, over time")), self.trends.widget, self.alerts,
@@ -440,9 +530,12 @@ class CalibrationDashboard(SpecialistDashboard):
         self._follow(self.explorer)
         ratings = self.data.ratings
         self._per_practice = calibration(ratings, by=("specialist_id", "practice_id"))
-        self._per_person = calibration(ratings)
+        self._per_person = team_calibration(self.data)
         self.practices = self.text("", "rk-calibration-practices")
         self.team = self.text(self._team_table(), "rk-calibration-team")
+
+    def _first_plot(self) -> tuple[str, W.Image]:
+        return "Self-rating against the supervisor's, over time", self.explorer.image
 
     def _sections(self) -> list[W.Widget]:
         return [self.text(_h("Self-rating against the supervisor's, over time")), self.explorer.widget,
@@ -521,6 +614,15 @@ class TeamOverview:
         self.widget = css(W.VBox([intro, self.heatmap.image, self.follow_ups, self.calibration]),
                           "rk-dashboard", "rk-dashboard-teamoverview")
 
+    def show_first_plot(self) -> None:
+        """In Voilà, show the heatmap as a plain image until the widgets are live."""
+        if in_voila():
+            _show_html(self.first_plot_html())
+
+    def first_plot_html(self) -> str:
+        """The heatmap as plain HTML (:func:`first_plot_html`)."""
+        return first_plot_html("Where each specialist is now", self.heatmap.image)
+
     def _people(self) -> pd.DataFrame:
         return pd.DataFrame([(label, i) for label, i in self.data.specialists], columns=["label", "specialist_id"])
 
@@ -534,8 +636,7 @@ class TeamOverview:
                       "rk-follow-up-table")
 
     def _calibration_table(self) -> str:
-        summary = calibration(self.data.ratings)
-        table = self._people().merge(summary, on="specialist_id", how="left")
+        table = self._people().merge(team_calibration(self.data), on="specialist_id", how="left")
         rows = []
         for _, r in table.iterrows():
             if pd.isna(r["n"]):

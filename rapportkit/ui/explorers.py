@@ -1,13 +1,19 @@
 """Explorers: pick a specialist, practices and dates, and look at the plots.
 
 Each explorer owns one :class:`matplotlib.figure.Figure` for its whole life. A change
-of any control clears that figure, draws it again from frames already in memory, and
-swaps the PNG bytes of one :class:`ipywidgets.Image`. The image element stays on the
-page with a fixed pixel size, so the plot never blinks or makes the page jump; no
-ipympl is needed, and it works the same in JupyterLab and Voilà.
+of any control draws that figure again from frames already in memory and swaps the PNG
+bytes of one :class:`ipywidgets.Image`. The image element stays on the page with a fixed
+pixel size, so the plot never blinks or makes the page jump; no ipympl is needed, and it
+works the same in JupyterLab and Voilà.
+
+A change of specialist keeps the figure's Axes, titles and legend and only gives the
+marks their new data (``set_data``), which costs a fraction of building the panels again;
+any other change (practices, window, an empty choice) draws the figure from scratch with
+:mod:`rapportkit.plots`. Both ways give the same picture, pixel for pixel
+(``tests/test_explorer_redraws.py``).
 
 Frames are read from the store once (:func:`team_data`, cached per store) and
-filtered in memory. Widget values are untrusted (a Voilà viewer can set any of them);
+filtered in memory; so are the team's agreement statistics (:func:`team_calibration`). Widget values are untrusted (a Voilà viewer can set any of them);
 every name or id shown in the status area is escaped.
 """
 
@@ -17,20 +23,24 @@ import datetime as dt
 import io
 import time
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import ipywidgets as W
+import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .. import frames, plots
-from ..analysis import calibration, gaps, goal_counts, goal_progress
+from ..analysis import calibration, gaps, goal_counts, goal_progress, trend_points
 from ..errors import ValidationError
-from ..plots._common import show_message
+from ..plots._common import (
+    OKABE_ITO, PLAIN, SCALE, floats, pick_practices, practice_catalog, show_message, specialist_label,
+)
 from .common import StatusArea, css
 
-__all__ = ["TeamData", "team_data", "TrendExplorer", "CalibrationExplorer", "GoalsExplorer"]
+__all__ = ["TeamData", "team_data", "team_calibration", "TrendExplorer", "CalibrationExplorer",
+           "GoalsExplorer"]
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,8 @@ class TeamData:
     specialists: tuple[tuple[str, str], ...]
     #: ``(practice_title, practice_id)`` in rubric order.
     practices: tuple[tuple[str, str], ...]
+    #: What is worked out from these frames once, on first use (see :func:`team_calibration`).
+    derived: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 _CACHE: "weakref.WeakKeyDictionary[object, TeamData]" = weakref.WeakKeyDictionary()
@@ -65,6 +77,30 @@ def team_data(store, *, refresh: bool = False) -> TeamData:
     return _CACHE[store]
 
 
+def _rows_of(data: TeamData, specialist: str) -> np.ndarray:
+    """Positions of ``specialist``'s rows in ``data.ratings`` (the team's, found once)."""
+    if "rows" not in data.derived:
+        data.derived["rows"] = data.ratings.groupby("specialist_id", sort=False).indices
+    return data.derived["rows"].get(specialist, np.empty(0, dtype=np.intp))
+
+
+def _pairs_of(data: TeamData, specialist: str) -> pd.DataFrame:
+    """:func:`rapportkit.analysis.gaps` of all ``specialist``'s ratings, worked out once."""
+    cache = data.derived.setdefault("pairs", {})
+    if specialist not in cache:
+        cache[specialist] = gaps(data.ratings.take(_rows_of(data, specialist)))
+    return cache[specialist]
+
+
+def team_calibration(data: TeamData) -> pd.DataFrame:
+    """:func:`rapportkit.analysis.calibration` of the whole team, one row per specialist,
+    worked out once per :class:`TeamData` (the explorers' status lines, the calibration
+    dashboard's and the team overview's tables all read it)."""
+    if "calibration" not in data.derived:
+        data.derived["calibration"] = calibration(data.ratings)
+    return data.derived["calibration"]
+
+
 class _Explorer:
     """Shared controls (specialist, dates), the status area and the no-flicker image."""
 
@@ -79,6 +115,8 @@ class _Explorer:
         self.figure = Figure(figsize=self.figsize, dpi=self.dpi)
         FigureCanvasAgg(self.figure)
         self.last_draw_ms: float | None = None
+        #: What the figure shows now when it can take new data in place (see ``_update``).
+        self._drawn = None
         self.status = StatusArea()
         self._notice = ""
         self._holding = False
@@ -105,23 +143,34 @@ class _Explorer:
         """Draw into the (cleared) figure; return the status message (plain text)."""
         raise NotImplementedError
 
+    def _update(self, specialist: str) -> str | None:
+        """Give the figure's marks ``specialist``'s data in place and return the status
+        message, or return None (touching nothing) when the figure has to be drawn anew."""
+        return None
+
     # ------------------------------------------------------------------ public
     def redraw(self) -> None:
         """Draw the figure for the current control values and show it."""
         started = time.perf_counter()
-        self.figure.clear()
-        self.figure.subplots_adjust(**self.margins)
         specialist = self.specialist.value
         kind = "info"
         try:
-            if specialist is None:
-                message = "There are no specialists in this database yet."
-                show_message(self.figure.add_subplot(), "No reviews yet")
-            else:
+            message = None
+            if specialist is not None:
                 self._check_dates()
-                message = self._draw(specialist)
+                message = self._update(specialist) if self._drawn is not None else None
+            if message is None:
+                self._drawn = None
+                self.figure.clear()
+                self.figure.subplots_adjust(**self.margins)
+                if specialist is None:
+                    message = "There are no specialists in this database yet."
+                    show_message(self.figure.add_subplot(), "No reviews yet")
+                else:
+                    message = self._draw(specialist)
         except ValidationError as exc:
             kind, message = "warning", str(exc)
+            self._drawn = None
             self.figure.clear()
             show_message(self.figure.add_subplot(), "Nothing to show for these choices")
         buffer = io.BytesIO()
@@ -135,6 +184,7 @@ class _Explorer:
     def reload(self) -> None:
         """Read the store again (after new reviews were saved) and redraw."""
         self.data = team_data(self.store, refresh=True)
+        self._drawn = None
         current = self.specialist.value
         self._holding = True  # one redraw, not one per control that resets
         try:
@@ -176,9 +226,14 @@ class _Explorer:
         return keep
 
     def _ratings(self, specialist: str) -> pd.DataFrame:
-        r = self.data.ratings
-        mine = r[r["specialist_id"] == specialist]
-        return mine[self._in_range(mine["review_date"])]
+        mine = self.data.ratings.take(_rows_of(self.data, specialist))
+        if self.since.value or self.until.value:
+            mine = mine[self._in_range(mine["review_date"])]
+        return mine
+
+    def _all_of(self, specialist: str, ratings: pd.DataFrame) -> bool:
+        """Whether ``ratings`` (chosen from ``specialist``'s) left none of theirs out."""
+        return len(ratings) == len(_rows_of(self.data, specialist))
 
     def _goal_rows(self) -> pd.DataFrame:
         return self.data.goals
@@ -239,10 +294,91 @@ class TrendExplorer(_Explorer):
         if ratings.empty:
             show_message(self.figure.add_subplot(), "No reviews yet")
             return f"{name}: no reviews in this date range."
-        plots.trend_grid(ratings, self._goals(specialist), specialist=specialist, window=self.window.value,
+        goals = self._goals(specialist)
+        plots.trend_grid(ratings, goals, specialist=specialist, window=self.window.value,
                          practices=self.practices.value, fig=self.figure)
+        key = self._layout(ratings, goals)
+        panels = []
+        for ax, (pid, _) in zip(self.figure.axes, key[0]):
+            marks = {line.get_gid(): line for line in ax.get_lines()}
+            panels.append((ax, pid, marks))
+        self._drawn = {"key": key, "panels": panels}
+        return self._said(name, ratings)
+
+    def _update(self, specialist: str) -> str | None:
+        """A new specialist with the same practices, window and legend: new data for the
+        points, rolling means and goal marks of every panel, and a new title."""
+        if not self.practices.value:
+            return None
+        ratings = self._ratings(specialist)
+        if ratings.empty:
+            return None
+        goals = self._goals(specialist)
+        key = self._layout(ratings, goals)
+        if key != self._drawn["key"]:
+            return None
+        points = trend_points(ratings, role="consensus", window=self.window.value)
+        # every panel's rows in date order (as plots.trend_grid sorts them), as arrays
+        order = np.lexsort((points["review_id"].to_numpy().astype(str), points["review_date"].to_numpy()))
+        practice = points["practice_id"].to_numpy()[order]
+        dates = points["review_date"].to_numpy()[order]
+        scores = floats(points["score"])[order]
+        rolling = points["rolling_mean"].to_numpy(dtype=float)[order]
+        scored, rolled = ~np.isnan(scores), ~np.isnan(rolling)
+        goal_practice = goals["practice_id"].to_numpy()
+        for ax, pid, marks in self._drawn["panels"]:
+            here = practice == pid
+            marks["consensus"].set_data(dates[here & scored], scores[here & scored])
+            marks["rolling_mean"].set_data(dates[here & rolled], rolling[here & rolled])
+            _goal_marks(ax, marks, goals[goal_practice == pid])
+            ax.relim()
+        # the panels share their date axis: autoscaling one sets them all
+        self._drawn["panels"][0][0].autoscale_view(scaley=False)
+        self.figure.suptitle(f"{specialist_label(ratings, specialist)}: consensus score by practice",
+                             fontsize=12, **PLAIN)
+        return self._said(self._name(specialist), ratings)
+
+    def _layout(self, ratings: pd.DataFrame, goals: pd.DataFrame) -> tuple | None:
+        """What fixes the grid's panels, titles and legend (None: a choice trend_grid refuses)."""
+        try:
+            chosen = tuple(pick_practices(practice_catalog(ratings), self.practices.value))
+        except ValidationError:
+            return None
+        return chosen, self.window.value, not goals.empty
+
+    def _said(self, name: str, ratings: pd.DataFrame) -> str:
         n = ratings["review_id"].nunique()
         return f"{name}: {n} reviews {self._span(ratings['review_date'])}."
+
+
+#: The goal marks of a trend panel, as :func:`rapportkit.plots.trend_grid` draws them.
+_GOAL_Y = 4.3
+_GOAL_STYLE = {
+    "goal_span": {"color": OKABE_ITO["purple"], "lw": 1, "alpha": 0.6},
+    "goal_set": {"ls": "none", "marker": "^", "ms": 6, "color": OKABE_ITO["purple"]},
+    "goal_follow_up": {"ls": "none", "marker": "s", "ms": 5, "mfc": "white", "color": OKABE_ITO["purple"]},
+}
+
+
+def _goal_marks(ax, marks: dict, goals: pd.DataFrame) -> None:
+    """Give a trend panel the goal marks of ``goals`` (one practice's), in place: new data
+    for marks it has, new marks it lacks, none when there are no goals."""
+    if goals.empty:
+        for gid in _GOAL_STYLE:
+            if gid in marks:
+                marks.pop(gid).remove()
+        return
+    set_on, follow_up = goals["set_on"].to_numpy(), goals["follow_up"].to_numpy()
+    spans = np.full((len(goals), 3), np.datetime64("NaT"), dtype="datetime64[ns]")
+    spans[:, 0], spans[:, 1] = set_on, follow_up
+    level = np.full(len(goals), _GOAL_Y)
+    data = {"goal_span": (spans.ravel(), np.tile([_GOAL_Y, _GOAL_Y, np.nan], len(goals))),
+            "goal_set": (set_on, level), "goal_follow_up": (follow_up, level)}
+    for gid, (x, y) in data.items():
+        if gid in marks:
+            marks[gid].set_data(x, y)
+        else:
+            marks[gid], = ax.plot(x, y, gid=gid, **_GOAL_STYLE[gid])
 
 
 class CalibrationExplorer(_Explorer):
@@ -261,8 +397,7 @@ class CalibrationExplorer(_Explorer):
     def _draw(self, specialist: str) -> str:
         if not self.practices.value:
             raise ValidationError("Pick at least one practice to show.")
-        ratings = self._ratings(specialist)
-        ratings = ratings[ratings["practice_id"].isin(self.practices.value)]
+        ratings = self._chosen(specialist)
         name = self._name(specialist)
         over_time, table = self.figure.subplots(1, 2, width_ratios=[2.2, 1])
         if ratings.empty:
@@ -274,13 +409,78 @@ class CalibrationExplorer(_Explorer):
         pairs = gaps(ratings)
         if pairs.empty:
             return f"{name}: no review in this range has both a self-rating and a supervisor rating."
-        summary = calibration(ratings).iloc[0]
+        self._drawn = {
+            "over_time": over_time, "table": table,
+            "spread": next(c for c in over_time.collections if c.get_gid() == "spread"),
+            "mean": next(line for line in over_time.get_lines() if line.get_gid() == "mean_gap"),
+            "counts": table.get_images()[0], "cells": [t for t in table.texts if t.get_gid() == "count"],
+        }
+        return self._said(specialist, ratings, pairs)
+
+    def _update(self, specialist: str) -> str | None:
+        """Another specialist with paired ratings: new gaps, counts and titles in place."""
+        if not self.practices.value:
+            return None
+        ratings = self._chosen(specialist)
+        if ratings.empty:
+            return None
+        pairs = _pairs_of(self.data, specialist) if self._all_of(specialist, ratings) else gaps(ratings)
+        if pairs.empty:
+            return None
+        d = self._drawn
+        who = specialist_label(ratings, specialist)
+        # the gap, review by review, as plots.calibration_gap draws it: the mean, smallest
+        # and largest gap of each review in (date, review) order
+        dates = pairs["review_date"].to_numpy()
+        order = np.lexsort((pairs["review_id"].to_numpy().astype(str), dates))
+        dates, reviews, gap = dates[order], pairs["review_id"].to_numpy()[order], pairs["gap"].to_numpy()[order]
+        starts = np.flatnonzero(np.r_[True, (dates[1:] != dates[:-1]) | (reviews[1:] != reviews[:-1])])
+        mean = np.add.reduceat(gap, starts) / np.diff(np.r_[starts, len(gap)])
+        verts = np.empty((len(starts), 2, 2))
+        verts[:, :, 0] = np.asarray(d["over_time"].xaxis.convert_units(dates[starts]), dtype=float)[:, None]
+        verts[:, 0, 1], verts[:, 1, 1] = np.minimum.reduceat(gap, starts), np.maximum.reduceat(gap, starts)
+        d["spread"].set_segments(np.ma.masked_invalid(verts))
+        d["mean"].set_data(dates[starts], mean)
+        d["over_time"].relim()
+        d["over_time"].autoscale_view()
+        d["over_time"].set_title(f"{who}: self-rating minus supervisor's rating", fontsize=11, **PLAIN)
+        # how often each self-rating met each supervisor rating (as plots.agreement_matrix)
+        own, theirs = (pairs[c].to_numpy(dtype=np.int64) for c in ("score_a", "score_b"))
+        on_scale = np.isin(own, SCALE) & np.isin(theirs, SCALE)
+        cell = (own[on_scale] - SCALE[0]) * len(SCALE) + theirs[on_scale] - SCALE[0]
+        counts = np.bincount(cell, minlength=len(SCALE) ** 2).reshape(len(SCALE), len(SCALE))
+        d["counts"].set_data(counts)
+        d["counts"].set_clim(0, max(1, counts.max()))
+        threshold = counts.max() * 0.55
+        for text, count in zip(d["cells"], counts.ravel()):
+            text.set_text(str(count))
+            text.set_color("white" if count > threshold else "black")
+        exact = np.trace(counts) / counts.sum()
+        d["table"].set_title(f"{who}\n{counts.sum()} paired ratings, {exact:.0%} exact", fontsize=11, **PLAIN)
+        return self._said(specialist, ratings, pairs)
+
+    def _chosen(self, specialist: str) -> pd.DataFrame:
+        ratings = self._ratings(specialist)
+        return ratings[ratings["practice_id"].isin(self.practices.value)]
+
+    def _said(self, specialist: str, ratings: pd.DataFrame, pairs: pd.DataFrame) -> str:
+        summary = self._summary(specialist, ratings)
         mean = pairs["gap"].mean()
         words = f"self-ratings average {abs(mean):.2f} points {'higher' if mean > 0 else 'lower'} than the supervisor's"
         note = summary["note"] if isinstance(summary["note"], str) else ""
         words += f"; {note}" if note else f" (overall: {summary['tendency']})"
-        return (f"{name}: {len(pairs)} paired ratings in {pairs['review_id'].nunique()} reviews "
+        return (f"{self._name(specialist)}: {len(pairs)} paired ratings in {pairs['review_id'].nunique()} reviews "
                 f"{self._span(pairs['review_date'])}; {words}.")
+
+    def _summary(self, specialist: str, ratings: pd.DataFrame) -> pd.Series:
+        """The agreement statistics of ``ratings``: the team's row for ``specialist``
+        (worked out once) when the dates and practices leave out none of their ratings."""
+        if self._all_of(specialist, ratings):
+            team = team_calibration(self.data)
+            row = team[team["specialist_id"] == specialist]
+            if len(row):
+                return row.iloc[0]
+        return calibration(ratings).iloc[0]
 
 
 class GoalsExplorer(_Explorer):
