@@ -214,18 +214,18 @@ _FUNCTIONS = r"""
 CREATE FUNCTION rk_now() RETURNS text LANGUAGE sql STABLE AS
 $$ SELECT to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"') $$;
 
-CREATE FUNCTION rk_installer() RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS
+CREATE FUNCTION rk_installer() RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS
 $$ SELECT coalesce((SELECT rolsuper FROM pg_roles WHERE rolname = session_user), false)
           OR pg_has_role(session_user, 'rk_owner', 'MEMBER') $$;
 
-CREATE FUNCTION rk_in(team_role text) RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS
+CREATE FUNCTION rk_in(team_role text) RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS
 $$ SELECT pg_has_role(session_user, team_role, 'MEMBER') $$;
 
-CREATE FUNCTION rk_me() RETURNS text LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS
+CREATE FUNCTION rk_me() RETURNS text LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS
 $$ SELECT id FROM people WHERE login = session_user AND active = 1 $$;
 
 CREATE FUNCTION rk_supervises(specialist text) RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER
-SET search_path = public AS $$
+SET search_path = public, pg_temp AS $$
   SELECT rk_in('rk_supervisor') AND (
     EXISTS (SELECT 1 FROM people WHERE id = specialist AND supervisor_id = rk_me())
     OR EXISTS (SELECT 1 FROM assignments a WHERE a.specialist_id = specialist AND a.supervisor_id = rk_me()
@@ -235,14 +235,14 @@ $$;
 
 -- is this person (one of) the connected specialist's supervisor(s)
 CREATE FUNCTION rk_supervises_me(supervisor text) RETURNS boolean LANGUAGE sql STABLE SECURITY DEFINER
-SET search_path = public AS $$
+SET search_path = public, pg_temp AS $$
   SELECT EXISTS (SELECT 1 FROM people WHERE id = rk_me() AND supervisor_id = supervisor)
       OR EXISTS (SELECT 1 FROM assignments WHERE specialist_id = rk_me() AND supervisor_id = supervisor)
 $$;
 
 -- the connected person's part in a review of this session with this supervisor
 CREATE FUNCTION rk_party_of(session text, supervisor text) RETURNS text LANGUAGE sql STABLE SECURITY DEFINER
-SET search_path = public AS $$
+SET search_path = public, pg_temp AS $$
   SELECT CASE
     WHEN rk_me() IS NULL THEN NULL
     WHEN rk_in('rk_specialist') AND (SELECT specialist_id FROM sessions WHERE id = session) = rk_me() THEN 'specialist'
@@ -252,26 +252,17 @@ SET search_path = public AS $$
 $$;
 
 CREATE FUNCTION rk_party(review text, rev integer) RETURNS text LANGUAGE sql STABLE SECURITY DEFINER
-SET search_path = public AS $$
+SET search_path = public, pg_temp AS $$
   SELECT rk_party_of(session_id, supervisor_id) FROM reviews WHERE review_id = review AND revision = rev
 $$;
 
 CREATE FUNCTION rk_status(review text, rev integer) RETURNS text LANGUAGE sql STABLE SECURITY DEFINER
-SET search_path = public AS $$ SELECT status FROM reviews WHERE review_id = review AND revision = rev $$;
-
--- may the connected person read this rating (blind both ways until the review is revealed)
-CREATE FUNCTION rk_may_read_rating(review text, rev integer, rating_role text) RETURNS boolean LANGUAGE sql STABLE
-SECURITY DEFINER SET search_path = public AS $$
-  SELECT CASE rk_party(review, rev)
-    WHEN 'specialist' THEN rating_role = 'self' OR rk_status(review, rev) <> 'draft'
-    WHEN 'supervisor' THEN rating_role = 'supervisor' OR rk_status(review, rev) <> 'draft'
-    ELSE false END
-$$;
+SET search_path = public, pg_temp AS $$ SELECT status FROM reviews WHERE review_id = review AND revision = rev $$;
 
 -- may the connected person write this rating: each their own blind rating while the
 -- review is a draft; the consensus is the supervisor's
 CREATE FUNCTION rk_may_write_rating(review text, rev integer, rating_role text) RETURNS boolean LANGUAGE sql STABLE
-SECURITY DEFINER SET search_path = public AS $$
+SECURITY DEFINER SET search_path = public, pg_temp AS $$
   SELECT CASE rk_party(review, rev)
     WHEN 'specialist' THEN rating_role = 'self' AND rk_status(review, rev) = 'draft'
     WHEN 'supervisor' THEN (rating_role = 'supervisor' AND rk_status(review, rev) = 'draft')
@@ -281,13 +272,56 @@ SECURITY DEFINER SET search_path = public AS $$
     ELSE false END
 $$;
 
+-- The sets the read policies test rows against. Each is computed once per query (an
+-- uncorrelated IN list, hashed), not once per row: reading a whole team's frame through
+-- the policies costs about what reading it directly does.
+CREATE FUNCTION rk_my_specialists() RETURNS SETOF text LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = public, pg_temp AS $$
+  SELECT rk_me() WHERE rk_in('rk_specialist') AND rk_me() IS NOT NULL
+  UNION
+  SELECT p.id FROM people p
+   WHERE rk_in('rk_supervisor') AND rk_me() IS NOT NULL AND (p.supervisor_id = rk_me() OR EXISTS (
+         SELECT 1 FROM assignments a WHERE a.specialist_id = p.id AND a.supervisor_id = rk_me()
+            AND a.starts <= to_char(current_date, 'YYYY-MM-DD')
+            AND (a.ends IS NULL OR a.ends >= to_char(current_date, 'YYYY-MM-DD'))))
+$$;
+
+CREATE FUNCTION rk_my_reviews() RETURNS TABLE (review_id text, revision integer, party text, status text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  WITH me AS (SELECT rk_me() AS id, rk_in('rk_specialist') AS sp, rk_in('rk_supervisor') AS sv)
+  SELECT r.review_id, r.revision,
+         CASE WHEN me.sp AND s.specialist_id = me.id THEN 'specialist' ELSE 'supervisor' END, r.status
+    FROM reviews r JOIN sessions s ON s.id = r.session_id CROSS JOIN me
+   WHERE me.id IS NOT NULL AND ((me.sp AND s.specialist_id = me.id)
+         OR (me.sv AND (r.supervisor_id = me.id OR s.specialist_id IN (SELECT rk_my_specialists()))))
+$$;
+
+-- the ratings the connected person may read: their own blind rating always; the other's,
+-- and the consensus, once the review is revealed
+CREATE FUNCTION rk_my_readable_ratings() RETURNS TABLE (review_id text, revision integer, role text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT m.review_id, m.revision, x.role FROM rk_my_reviews() m
+   CROSS JOIN (VALUES ('self'), ('supervisor'), ('consensus')) x(role)
+   WHERE (m.party = 'specialist' AND x.role = 'self') OR (m.party = 'supervisor' AND x.role = 'supervisor')
+      OR m.status <> 'draft'
+$$;
+
+CREATE FUNCTION rk_my_people() RETURNS SETOF text LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = public, pg_temp AS $$
+  SELECT id FROM people WHERE rk_in('rk_admin') OR rk_in('rk_lead')
+  UNION SELECT rk_me() WHERE rk_me() IS NOT NULL
+  UNION SELECT rk_my_specialists()
+  UNION SELECT supervisor_id FROM people WHERE id = rk_me() AND supervisor_id IS NOT NULL
+  UNION SELECT supervisor_id FROM assignments WHERE specialist_id = rk_me()
+$$;
+
 CREATE FUNCTION rk_sha(value text) RETURNS text LANGUAGE sql IMMUTABLE AS
 $$ SELECT encode(sha256(convert_to(coalesce(value, ''), 'UTF8')), 'hex') $$;
 
 -- what a signature covers, computed by the database from the rows (the same lines as
 -- rapportkit.model.content_digest)
 CREATE FUNCTION rk_content_digest(review text, rev integer) RETURNS text LANGUAGE sql STABLE SECURITY DEFINER
-SET search_path = public AS $$
+SET search_path = public, pg_temp AS $$
   SELECT encode(sha256(convert_to(coalesce(string_agg(line, E'\n' ORDER BY line COLLATE "C"), ''), 'UTF8')), 'hex')
   FROM (
     SELECT concat_ws('|', 'review', r.review_id, r.revision, r.session_id, r.supervisor_id, r.review_date,
@@ -317,7 +351,7 @@ $$;
 
 _TRIGGERS = r"""
 -- the audit log: the database sets the sequence, the time, the actor and the hash chain
-CREATE FUNCTION rk_audit_chain() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+CREATE FUNCTION rk_audit_chain() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE last record;
 BEGIN
   PERFORM pg_advisory_xact_lock(7262);
@@ -350,7 +384,7 @@ CREATE TRIGGER signatures_no_delete BEFORE DELETE ON signatures
   FOR EACH ROW EXECUTE FUNCTION rk_refuse('a signature is never deleted; a change to the record voids it');
 
 -- who saved, when, and the signature columns: the database's, never the client's
-CREATE FUNCTION rk_review_row() RETURNS trigger LANGUAGE plpgsql SET search_path = public AS $$
+CREATE FUNCTION rk_review_row() RETURNS trigger LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
 DECLARE sp text; sv text;
 BEGIN
   IF TG_OP = 'UPDATE' AND OLD.status = 'signed' THEN
@@ -361,6 +395,22 @@ BEGIN
     RAISE EXCEPTION USING ERRCODE = 'RK001', MESSAGE = 'a review keeps its id, revision and session';
   END IF;
   IF current_user <> 'rk_system' AND NOT rk_installer() THEN
+    -- who the review is with: a specialist files it with one of their own supervisors and
+    -- changes none of its particulars; a supervisor files and keeps it under their own name
+    IF rk_party_of(NEW.session_id, NEW.supervisor_id) = 'specialist' THEN
+      IF TG_OP = 'INSERT' AND NOT rk_supervises_me(NEW.supervisor_id) THEN
+        RAISE EXCEPTION USING ERRCODE = 'RK003',
+          MESSAGE = 'a specialist files a review with their own supervisor';
+      END IF;
+      IF TG_OP = 'UPDATE' AND (NEW.supervisor_id, NEW.review_date, NEW.rubric_id, NEW.rubric_version, NEW.amend_reason)
+                               IS DISTINCT FROM
+                              (OLD.supervisor_id, OLD.review_date, OLD.rubric_id, OLD.rubric_version, OLD.amend_reason) THEN
+        RAISE EXCEPTION USING ERRCODE = 'RK003',
+          MESSAGE = 'a specialist changes only their own rating of a review; its supervisor, date and rubric stay';
+      END IF;
+    ELSIF NEW.supervisor_id IS DISTINCT FROM rk_me() THEN
+      RAISE EXCEPTION USING ERRCODE = 'RK003', MESSAGE = 'a supervisor files and keeps reviews under their own name';
+    END IF;
     -- status steps a client may take itself: a specialist none (the self-rating is a draft;
     -- reveal and signatures go through rk_reveal and the signatures table)
     IF rk_party_of(NEW.session_id, NEW.supervisor_id) = 'specialist'
@@ -398,7 +448,7 @@ CREATE TRIGGER reviews_no_delete BEFORE DELETE ON reviews FOR EACH ROW
 
 -- the rows of a signed revision never change; any change to a revision's content voids
 -- the signatures given on it
-CREATE FUNCTION rk_content_row() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+CREATE FUNCTION rk_content_row() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE k record;
 BEGIN
   IF TG_OP = 'DELETE' THEN k := OLD; ELSE k := NEW; END IF;
@@ -416,7 +466,7 @@ BEGIN
 END $$;
 
 -- in an amendment the blind ratings are those of the revision it amends, unchanged
-CREATE FUNCTION rk_amended_copy() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+CREATE FUNCTION rk_amended_copy() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
   IF NEW.role IN ('self', 'supervisor') AND rk_status(NEW.review_id, NEW.revision) = 'amended' THEN
     -- (one statement per table: a branch is compiled only when it runs)
@@ -438,7 +488,7 @@ BEGIN
 END $$;
 
 -- a signature: only by that review's specialist or supervisor, over the content as it is
-CREATE FUNCTION rk_signature_row() RETURNS trigger LANGUAGE plpgsql SET search_path = public AS $$
+CREATE FUNCTION rk_signature_row() RETURNS trigger LANGUAGE plpgsql SET search_path = public, pg_temp AS $$
 DECLARE st text; party text; who record; expected text; sess text; sup text;
 BEGIN
   IF TG_OP = 'UPDATE' THEN
@@ -487,7 +537,7 @@ END $$;
 CREATE FUNCTION rapportkit_meaning() RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT '{meaning}'::text $$;
 
 -- with a signature given, the review row follows (both: signed)
-CREATE FUNCTION rk_signature_given() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+CREATE FUNCTION rk_signature_given() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE n integer;
 BEGIN
   SELECT count(*) INTO n FROM signatures
@@ -500,7 +550,7 @@ CREATE TRIGGER signatures_row BEFORE INSERT OR UPDATE ON signatures FOR EACH ROW
 CREATE TRIGGER signatures_given AFTER INSERT ON signatures FOR EACH ROW EXECUTE FUNCTION rk_signature_given();
 
 -- what each status means, checked when the transaction commits
-CREATE FUNCTION rk_status_rules() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+CREATE FUNCTION rk_status_rules() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE r record; k record; n_sig integer; roles text[];
 BEGIN
   IF TG_OP = 'DELETE' THEN k := OLD; ELSE k := NEW; END IF;
@@ -539,7 +589,7 @@ CREATE CONSTRAINT TRIGGER ratings_status_rules AFTER INSERT OR UPDATE OR DELETE 
 
 -- reveal: either party, once both blind ratings are complete
 CREATE FUNCTION rk_reveal(review text, rev integer) RETURNS text LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = public AS $$
+SET search_path = public, pg_temp AS $$
 DECLARE st text; party text; incomplete text;
 BEGIN
   party := rk_party(review, rev);
@@ -572,8 +622,7 @@ END $$;
 
 _POLICIES = """
 ALTER TABLE people ENABLE ROW LEVEL SECURITY;
-CREATE POLICY people_read ON people FOR SELECT USING (
-  rk_in('rk_admin') OR rk_in('rk_lead') OR id = rk_me() OR rk_supervises(id) OR rk_supervises_me(id));
+CREATE POLICY people_read ON people FOR SELECT USING (id IN (SELECT rk_my_people()));
 CREATE POLICY people_admin_insert ON people FOR INSERT WITH CHECK (rk_in('rk_admin'));
 CREATE POLICY people_admin_update ON people FOR UPDATE USING (rk_in('rk_admin')) WITH CHECK (rk_in('rk_admin'));
 
@@ -584,8 +633,7 @@ CREATE POLICY assignments_admin_insert ON assignments FOR INSERT WITH CHECK (rk_
 CREATE POLICY assignments_admin_update ON assignments FOR UPDATE USING (rk_in('rk_admin')) WITH CHECK (rk_in('rk_admin'));
 
 ALTER TABLE sessions ENABLE ROW LEVEL SECURITY;
-CREATE POLICY sessions_parties ON sessions FOR SELECT USING (
-  (rk_in('rk_specialist') AND specialist_id = rk_me()) OR rk_supervises(specialist_id));
+CREATE POLICY sessions_parties ON sessions FOR SELECT USING (specialist_id IN (SELECT rk_my_specialists()));
 CREATE POLICY sessions_parties_insert ON sessions FOR INSERT WITH CHECK (
   (rk_in('rk_specialist') AND specialist_id = rk_me()) OR rk_supervises(specialist_id));
 CREATE POLICY sessions_parties_update ON sessions FOR UPDATE
@@ -593,21 +641,23 @@ CREATE POLICY sessions_parties_update ON sessions FOR UPDATE
   WITH CHECK ((rk_in('rk_specialist') AND specialist_id = rk_me()) OR rk_supervises(specialist_id));
 
 ALTER TABLE reviews ENABLE ROW LEVEL SECURITY;
-CREATE POLICY reviews_parties ON reviews FOR SELECT USING (rk_party_of(session_id, supervisor_id) IS NOT NULL);
+CREATE POLICY reviews_parties ON reviews FOR SELECT
+  USING ((review_id, revision) IN (SELECT review_id, revision FROM rk_my_reviews()));
 CREATE POLICY reviews_parties_insert ON reviews FOR INSERT WITH CHECK (rk_party_of(session_id, supervisor_id) IS NOT NULL);
 CREATE POLICY reviews_parties_update ON reviews FOR UPDATE
   USING (rk_party_of(session_id, supervisor_id) IS NOT NULL) WITH CHECK (rk_party_of(session_id, supervisor_id) IS NOT NULL);
-CREATE POLICY reviews_supervisor_delete ON reviews FOR DELETE USING (rk_party_of(session_id, supervisor_id) = 'supervisor');
 
 ALTER TABLE ratings ENABLE ROW LEVEL SECURITY;
-CREATE POLICY ratings_read ON ratings FOR SELECT USING (rk_may_read_rating(review_id, revision, role));
+CREATE POLICY ratings_read ON ratings FOR SELECT
+  USING ((review_id, revision, role) IN (SELECT review_id, revision, role FROM rk_my_readable_ratings()));
 CREATE POLICY ratings_insert ON ratings FOR INSERT WITH CHECK (rk_may_write_rating(review_id, revision, role));
 CREATE POLICY ratings_update ON ratings FOR UPDATE USING (rk_may_write_rating(review_id, revision, role))
   WITH CHECK (rk_may_write_rating(review_id, revision, role));
 CREATE POLICY ratings_delete ON ratings FOR DELETE USING (rk_may_write_rating(review_id, revision, role));
 
 ALTER TABLE scores ENABLE ROW LEVEL SECURITY;
-CREATE POLICY scores_read ON scores FOR SELECT USING (rk_may_read_rating(review_id, revision, role));
+CREATE POLICY scores_read ON scores FOR SELECT
+  USING ((review_id, revision, role) IN (SELECT review_id, revision, role FROM rk_my_readable_ratings()));
 CREATE POLICY scores_insert ON scores FOR INSERT WITH CHECK (rk_may_write_rating(review_id, revision, role));
 CREATE POLICY scores_update ON scores FOR UPDATE USING (rk_may_write_rating(review_id, revision, role))
   WITH CHECK (rk_may_write_rating(review_id, revision, role));
@@ -618,7 +668,7 @@ CREATE POLICY scores_delete ON scores FOR DELETE USING (rk_may_write_rating(revi
 _PARTY_TABLES = ("traps", "goals", "goal_updates")
 _PARTY_POLICIES = """
 ALTER TABLE {t} ENABLE ROW LEVEL SECURITY;
-CREATE POLICY {t}_read ON {t} FOR SELECT USING (rk_party(review_id, revision) IS NOT NULL);
+CREATE POLICY {t}_read ON {t} FOR SELECT USING ((review_id, revision) IN (SELECT review_id, revision FROM rk_my_reviews()));
 CREATE POLICY {t}_insert ON {t} FOR INSERT WITH CHECK (rk_party(review_id, revision) = 'supervisor');
 CREATE POLICY {t}_update ON {t} FOR UPDATE USING (rk_party(review_id, revision) = 'supervisor')
   WITH CHECK (rk_party(review_id, revision) = 'supervisor');
@@ -627,7 +677,8 @@ CREATE POLICY {t}_delete ON {t} FOR DELETE USING (rk_party(review_id, revision) 
 
 _MORE_POLICIES = """
 ALTER TABLE signatures ENABLE ROW LEVEL SECURITY;
-CREATE POLICY signatures_read ON signatures FOR SELECT USING (rk_party(review_id, revision) IS NOT NULL);
+CREATE POLICY signatures_read ON signatures FOR SELECT
+  USING ((review_id, revision) IN (SELECT review_id, revision FROM rk_my_reviews()));
 CREATE POLICY signatures_insert ON signatures FOR INSERT WITH CHECK (rk_party(review_id, revision) IS NOT NULL);
 CREATE POLICY signatures_void ON signatures FOR UPDATE USING (current_user = 'rk_system');
 
@@ -714,7 +765,6 @@ GRANT SELECT ON people TO rk_specialist, rk_supervisor, rk_lead, rk_admin;
 GRANT INSERT, UPDATE ON people, assignments TO rk_admin;
 GRANT SELECT ON assignments TO rk_specialist, rk_supervisor, rk_admin;
 GRANT SELECT, INSERT, UPDATE ON sessions, reviews TO rk_specialist, rk_supervisor;
-GRANT DELETE ON reviews TO rk_supervisor;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ratings, scores TO rk_specialist, rk_supervisor;
 GRANT SELECT ON traps, goals, goal_updates, signatures TO rk_specialist, rk_supervisor;
 GRANT INSERT, UPDATE, DELETE ON traps, goals, goal_updates TO rk_supervisor;
@@ -732,7 +782,7 @@ _GRANT_LOGIN = """
 -- an administrator gives a person's login its database role (created if absent);
 -- peer authentication then makes the OS account of that name this person
 CREATE FUNCTION rk_grant_login(login text, person_role text) RETURNS void LANGUAGE plpgsql SECURITY DEFINER
-SET search_path = public AS $$
+SET search_path = public, pg_temp AS $$
 DECLARE target text; r text;
 BEGIN
   IF NOT (rk_in('rk_admin') OR rk_installer()) THEN

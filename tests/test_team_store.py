@@ -369,3 +369,37 @@ def test_the_forms_across_two_kernels_meet_at_the_database(team_db, rubric):
         meeting.sign_supervisor.click()
         assert sup.review(review.id).status is ReviewStatus.SIGNED, meeting.status.message
         assert "signed in the team database by login pt_spa" in meeting.signatures.value
+
+
+def test_a_specialist_cannot_choose_or_change_who_reviews_them(team_db, rubric):
+    with connect(team_db, "pt_spa", rubric) as spec:
+        spec.save_session(new_session(n=6))
+        # by hand, naming a supervisor who is not theirs: refused by the database
+        with pytest.raises(AccessError, match="with their own supervisor"):
+            spec.conn.execute(
+                "INSERT INTO reviews (review_id, revision, session_id, supervisor_id, review_date, status, rubric_id,"
+                " rubric_version, saved_at, saved_by) VALUES ('rv-x', 1, 'se-t6', 'sv-b', '2026-12-01', 'draft', ?, ?,"
+                " 'now', 'me')", (rubric.id, rubric.version))
+        draft = model.new_review(new_session(n=6), "sv-a", rubric, review_date=dt.date(2026, 12, 1), review_id="rv-t6")
+        spec.save_review(rated(draft, "sp-a", RaterRole.SELF, rubric))
+        for change in ("review_date = '2020-01-01'", "supervisor_id = 'sv-b'", "status = 'agreed'"):
+            with pytest.raises(AccessError):
+                spec.conn.execute(f"UPDATE reviews SET {change} WHERE review_id = 'rv-t6'")
+        assert spec.review("rv-t6").review_date == dt.date(2026, 12, 1)
+
+
+def test_a_temporary_table_cannot_pose_as_the_roster(team_db, rubric):
+    """The policies' functions read ``public`` only: a temporary table named like one of ours
+    (which PostgreSQL would otherwise search first) changes nobody's identity."""
+    with Store(team_db, rubric=rubric) as installer:
+        draft = model.new_review(new_session("sp-b", n=7), "sv-b", rubric, review_date=dt.date(2026, 12, 1),
+                                 review_id="rv-t7")
+        installer.save_review(rated(draft, "sp-b", RaterRole.SELF, rubric))
+    with connect(team_db, "pt_spa", rubric) as spec:
+        raw = spec.conn
+        raw.execute("CREATE TEMP TABLE people (id text, display_name text, role text, supervisor_id text,"
+                    " active integer, login text)")
+        raw.execute("INSERT INTO pg_temp.people VALUES ('sp-b', 'x', 'specialist', 'sv-b', 1, session_user)")
+        assert raw.execute("SELECT rk_me()").fetchone()[0] == "sp-a"
+        assert raw.execute("SELECT count(*) FROM public.reviews").fetchone()[0] == 0
+        assert raw.execute("SELECT count(*) FROM public.scores").fetchone()[0] == 0
