@@ -119,7 +119,15 @@ def goal(goal_id: str, practice: str = "empathy", follow_up: dt.date | str = dt.
 
 
 def row_counts(path: Path | str, review_id: str) -> dict[str, int]:
-    """Rows per review table for ``review_id``, read through a separate raw connection."""
+    """Rows per review table for ``review_id``, read through a separate raw connection
+    (an SQLite file, or a PostgreSQL URL read as the installer)."""
+    assert path is not None
+    if str(path).startswith("postgresql://"):
+        import psycopg
+
+        with psycopg.connect(str(path), autocommit=True) as pconn:
+            return {t: pconn.execute(f"SELECT count(*) FROM {t} WHERE review_id = %s", (review_id,)).fetchone()[0]
+                    for t in ("reviews", "ratings", "scores", "goals", "goal_updates", "traps")}
     conn = sqlite3.connect(str(path))
     try:
         return {t: conn.execute(f"SELECT count(*) FROM {t} WHERE review_id = ?", (review_id,)).fetchone()[0]
@@ -130,6 +138,7 @@ def row_counts(path: Path | str, review_id: str) -> dict[str, int]:
 
 def raw_connect(path: Path | str) -> sqlite3.Connection:
     """A plain sqlite3 connection in autocommit mode (bypassing rapportkit)."""
+    assert path is not None, "raw_connect is for SQLite files; this store is not one (mark the test sqlite_only)"
     return sqlite3.connect(str(path), isolation_level=None)
 
 

@@ -45,6 +45,7 @@ def audit_count(store: Store, entity: str = "review") -> int:
 
 def raw_draft(path, key: str):
     """The draft row as stored, read through a separate connection."""
+    assert path is not None
     if str(path).startswith("postgresql://"):
         import psycopg
 

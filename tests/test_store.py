@@ -218,7 +218,7 @@ def test_a_fault_in_the_middle_of_a_save_leaves_no_partial_review(store, make_re
     monkeypatch.setattr("rapportkit.store.audit.append", real_append)
 
     assert seen["rows"] == 27  # 9 practices × 3 roles were written before the fault
-    assert row_counts(store.path, "rv-faulty") == {t: 0 for t in REVIEW_TABLES}
+    assert row_counts(store.url or store.path, "rv-faulty") == {t: 0 for t in REVIEW_TABLES}
     assert store.conn.execute("SELECT count(*) FROM sessions WHERE id = ?", (review.session.id,)).fetchone()[0] == 0
     assert audit_count(store) == audit_before
     assert not store.conn.in_transaction
@@ -239,7 +239,7 @@ def test_a_real_sqlite_failure_mid_save_leaves_nothing(store, make_review):
                          traps={"dominating"})
     with pytest.raises(sqlite3.DatabaseError, match="disk on fire"):
         store.save_review(review)
-    assert row_counts(store.path, "rv-fire") == {t: 0 for t in REVIEW_TABLES}
+    assert row_counts(store.url or store.path, "rv-fire") == {t: 0 for t in REVIEW_TABLES}
     assert audit_count(store) == audit_before
     assert not store.conn.in_transaction
     # a review without goals still saves afterwards
@@ -255,7 +255,7 @@ def test_a_failure_that_rolls_back_by_itself_still_reports_the_original_error(st
     conn.close()
     with pytest.raises(sqlite3.IntegrityError, match="trap table unavailable"):
         store.save_review(make_review(review_id="rv-rb", traps={"judgement"}))
-    assert row_counts(store.path, "rv-rb") == {t: 0 for t in REVIEW_TABLES}
+    assert row_counts(store.url or store.path, "rv-rb") == {t: 0 for t in REVIEW_TABLES}
     assert store.save_review(make_review(review_id="rv-after")) is True
 
 
@@ -275,7 +275,7 @@ def test_save_many_is_all_or_nothing(store, make_review):
 def test_signed_review_cannot_be_edited(store, make_review):
     signed = make_review(review_id="rv-s", traps={"dominating"})
     store.save_review(signed)
-    audit_before, rows_before = audit_count(store), row_counts(store.path, "rv-s")
+    audit_before, rows_before = audit_count(store), row_counts(store.url or store.path, "rv-s")
     changed = [
         dataclasses.replace(signed, traps=frozenset()),
         dataclasses.replace(signed, consensus=signed.consensus.with_score("empathy", 1, "changed")),
@@ -286,7 +286,7 @@ def test_signed_review_cannot_be_edited(store, make_review):
         with pytest.raises(ReviewStateError, match="signed and cannot be changed"):
             store.save_review(copy)
     assert store.review("rv-s") == signed
-    assert row_counts(store.path, "rv-s") == rows_before
+    assert row_counts(store.url or store.path, "rv-s") == rows_before
     assert audit_count(store) == audit_before
 
 
