@@ -10,7 +10,6 @@ name *is* the person. Every change is audited by the store.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime as dt
 import sys
 
@@ -88,16 +87,13 @@ def _people(args) -> int:
                 print("  ".join(parts))
             return 0
         if args.verb == "add":
-            if store._person(args.id) is not None:
-                raise ValidationError(f"{args.id!r} is in the team already; change them with `rapportkit people edit`")
-            person = Person(args.id, args.name, args.role, args.supervisor, True, args.login)
-            store.save_person(person, reason="added with rapportkit people add")
+            person = store.add_person(Person(args.id, args.name, args.role, args.supervisor, True, args.login),
+                                      reason="added with rapportkit people add")
             print(f"added {person.id} {person.display_name} ({person.role.value}"
                   + (f", login {person.login}" if person.login else "") + f") to {store.location}")
             return 0
-        person = store.person(args.id)
         if args.verb == "deactivate":
-            changed = dataclasses.replace(person, active=False)
+            changes = {"active": False}
         else:
             changes = {k: v for k, v in (("display_name", args.name), ("role", args.role), ("login", args.login),
                                          ("supervisor_id", args.supervisor)) if v is not None}
@@ -105,13 +101,10 @@ def _people(args) -> int:
                 changes["active"] = args.active == "yes"
             if not changes:
                 raise ValidationError("say what to change: --name, --role, --login, --supervisor or --active")
-            changed = dataclasses.replace(person, **changes)
-        if store.save_person(changed, reason=f"rapportkit people {args.verb}"):
-            print(f"{args.verb}: {changed.id} {changed.display_name} ({changed.role.value}"
-                  + (f", login {changed.login}" if changed.login else "")
-                  + ("" if changed.active else ", inactive") + ")")
-        else:
-            print(f"{changed.id}: nothing to change")
+        changed = store.change_person(args.id, reason=f"rapportkit people {args.verb}", **changes)
+        print(f"{args.verb}: {changed.id} {changed.display_name} ({changed.role.value}"
+              + (f", login {changed.login}" if changed.login else "")
+              + ("" if changed.active else ", inactive") + ")")
     return 0
 
 

@@ -272,6 +272,33 @@ class Store:
         with self._write():
             return self._put_person(person, reason)
 
+    def add_person(self, person: Person, *, reason: str = "added to the roster") -> Person:
+        """Add someone new to the roster (refused if the id is taken); on a team database a
+        login becomes their database role. The command line and the roster workbook call this."""
+        with self._write():
+            if self._person(person.id) is not None:
+                raise ValidationError(f"{person.id!r} is in the team already; change them instead of adding them")
+            self._put_person(person, reason)
+        return person
+
+    def change_person(self, person_id: str, *, reason: str = "changed in the roster", **changes: Any) -> Person:
+        """Change someone's ``display_name``, ``role``, ``login``, ``supervisor_id`` or
+        ``active``; returns the person as saved (unchanged if nothing differed)."""
+        allowed = {"display_name", "role", "login", "supervisor_id", "active"}
+        unknown = sorted(set(changes) - allowed)
+        if unknown:
+            raise ValidationError(f"a person has no {', '.join(map(repr, unknown))} to change; "
+                                  f"change one of {', '.join(sorted(allowed))}")
+        if not changes:
+            raise ValidationError("say what to change: the name, role, login, supervisor or whether active")
+        with self._write():
+            before = self._person(person_id)
+            if before is None:
+                raise ValidationError(f"there is no person with id {person_id!r}")
+            after = dataclasses.replace(before, **changes)
+            self._put_person(after, reason)
+        return after
+
     def _put_person(self, person: Person, reason: str | None = None) -> bool:
         before = self._person(person.id)
         if before is not None and person.login is None and before.login is not None:

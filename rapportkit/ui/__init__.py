@@ -17,6 +17,8 @@ _EXPORTS = {
     "SelfRatingForm": "self_rating",
     "RatingPanel": "rating_panel",
     "SessionPicker": "session_picker",
+    # the roster, for the administrator
+    "RosterForm": "roster",
     "GoalsPanel": "goals_panel",
     "TrapsPanel": "goals_panel",
     "StatusArea": "common",
