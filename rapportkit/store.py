@@ -130,33 +130,7 @@ class Store:
         # not say which version it started from is held to this one
         self._seen: dict[tuple[str, int], int] = {}
         if pg.is_url(str(where)):
-            #: "sqlite" or "postgresql"
-            self.dialect = "postgresql"
-            self.path = None
-            #: the PostgreSQL URL this store was opened with (None for SQLite)
-            self.url = str(where)
-            self.location = pg.display_url(str(where))
-            self.conn = pg.connect(str(where), readonly=self.readonly)
-            try:
-                from . import pg_schema
-
-                self.actor = self.conn.session_user  # the database role: the database's word, not ours
-                if self.readonly or pg_schema.schema_version(self.conn) == pg_schema.SCHEMA_VERSION:
-                    found = pg_schema.schema_version(self.conn)
-                    if found != pg_schema.SCHEMA_VERSION:
-                        raise StoreError(
-                            f"{self.location} has schema version {found}; rapportkit needs "
-                            f"{pg_schema.SCHEMA_VERSION}. The administrator runs `rapportkit team init --db URL`"
-                        )
-                else:
-                    pg_schema.migrate(self.conn, self.location)
-                self.migration_backup = None
-                #: the installer's account (a PostgreSQL superuser): sets up, imports, checks; it
-                #: bypasses row-level security, so it meets nobody's blind rating as hidden
-                self.installer = bool(self._one("SELECT rk_installer()")[0])
-            except BaseException:
-                self.conn.close()
-                raise
+            self._open_team(str(where))
             return
         self.dialect = "sqlite"
         self.url = None
@@ -176,6 +150,36 @@ class Store:
                     )
             else:
                 self.migration_backup = migrate(self.conn, self.path)
+        except BaseException:
+            self.conn.close()
+            raise
+
+    def _open_team(self, url: str) -> None:
+        """Connect to a team's PostgreSQL database as the role the URL (or peer
+        authentication) gives, bringing its schema up to date when the installer connects."""
+        from . import pg_schema
+
+        #: "sqlite" or "postgresql"
+        self.dialect = "postgresql"
+        self.path = None
+        #: the PostgreSQL URL this store was opened with (None for SQLite)
+        self.url = url
+        self.location = pg.display_url(url)
+        self.migration_backup = None
+        self.conn = pg.connect(url, readonly=self.readonly)
+        try:
+            self.actor = self.conn.session_user  # the database role: the database's word, not the client's
+            found = pg_schema.schema_version(self.conn)
+            if found != pg_schema.SCHEMA_VERSION:
+                if self.readonly and found < pg_schema.SCHEMA_VERSION:
+                    raise StoreError(
+                        f"{self.location} has schema version {found}; rapportkit needs {pg_schema.SCHEMA_VERSION}. "
+                        "The administrator runs `rapportkit team init --db URL`"
+                    )
+                pg_schema.migrate(self.conn, self.location)  # refuses a newer schema, or a role that may not
+            #: the installer's account (a PostgreSQL superuser): sets up, imports, checks; it
+            #: bypasses row-level security, so it meets nobody's blind rating as hidden
+            self.installer = bool(self._one("SELECT rk_installer()")[0])
         except BaseException:
             self.conn.close()
             raise
