@@ -875,6 +875,32 @@ MIGRATIONS: tuple[Callable, ...] = (_v1_team_schema,)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+def expected_policies() -> set[tuple[str, str]]:
+    """(table, policy) for every policy the schema creates: what ``check`` expects to find."""
+    import re
+
+    text = _POLICIES + _MORE_POLICIES + _RUBRIC_PRACTICES + "".join(_PARTY_POLICIES.format(t=t) for t in _PARTY_TABLES)
+    return {(table, name) for name, table in re.findall(r"CREATE POLICY (\w+) ON (\w+)", text)}
+
+
+def safeguard_problems(conn) -> list[str]:
+    """What is missing of the database's own safeguards: row-level security (enabled and
+    forced) on every table, and every policy the schema creates. Empty when intact."""
+    problems = []
+    rows = conn.execute(
+        "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class"
+        " WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'").fetchall()
+    state = {name: (enabled, forced) for name, enabled, forced in rows}
+    for table in _ALL_TABLES:
+        if state.get(table) != (True, True):
+            problems.append(f"table {table} is not held to row-level security (enabled and forced); "
+                            "run `rapportkit team init` again, or restore the schema")
+    present = {tuple(r) for r in conn.execute("SELECT tablename, policyname FROM pg_policies WHERE schemaname = 'public'")}
+    for table, name in sorted(expected_policies() - present):
+        problems.append(f"policy {name} on {table} is missing (dropped outside rapportkit?)")
+    return problems
+
+
 def ensure_roles(conn) -> None:
     """Create the group roles if they are missing (idempotent; needs CREATEROLE)."""
     conn.raw.execute(_ROLES_SQL)

@@ -914,7 +914,9 @@ class Store:
                 f"`check` reads every record and the audit log; on {self.location} only the installer's account "
                 "(a PostgreSQL superuser, e.g. postgres) may: run it as that account"
             )
-        problems = []
+        from .pg_schema import safeguard_problems
+
+        problems = safeguard_problems(self.conn)
         for rid, rev, role, digest, now in self.conn.execute(
                 "SELECT review_id, revision, role, content_sha256, rk_content_digest(review_id, revision)"
                 " FROM signatures WHERE voided_at IS NULL ORDER BY 1, 2, 3").fetchall():

@@ -238,6 +238,20 @@ def test_check_finds_changes_made_behind_the_triggers(team_db, rubric):
     assert any(f"review {rid}#1 differs from its last audit entry" in p for p in problems), problems
 
 
+def test_check_finds_a_dropped_policy_or_security_turned_off(team_db, rubric):
+    from rapportkit.pg_schema import expected_policies
+
+    assert len(expected_policies()) > 30
+    with Store(team_db, rubric=rubric) as installer:
+        assert installer.check() == []
+        installer.conn.execute("DROP POLICY scores_read ON scores")
+        installer.conn.execute("ALTER TABLE reviews NO FORCE ROW LEVEL SECURITY")
+        problems = installer.check()
+    assert problems == ["table reviews is not held to row-level security (enabled and forced); run `rapportkit "
+                        "team init` again, or restore the schema",
+                        "policy scores_read on scores is missing (dropped outside rapportkit?)"]
+
+
 def test_only_the_installer_may_check(team_db, rubric):
     with connect(team_db, "pt_admin", rubric) as admin:
         with pytest.raises(AccessError, match="only the installer"):
