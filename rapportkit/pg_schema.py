@@ -893,11 +893,12 @@ def safeguard_problems(conn) -> list[str]:
     state = {name: (enabled, forced) for name, enabled, forced in rows}
     for table in _ALL_TABLES:
         if state.get(table) != (True, True):
-            problems.append(f"table {table} is not held to row-level security (enabled and forced); "
-                            "run `rapportkit team init` again, or restore the schema")
+            problems.append(f"table {table} is not held to row-level security (changed outside rapportkit?); as "
+                            f"the installer: ALTER TABLE {table} ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY")
     present = {tuple(r) for r in conn.execute("SELECT tablename, policyname FROM pg_policies WHERE schemaname = 'public'")}
     for table, name in sorted(expected_policies() - present):
-        problems.append(f"policy {name} on {table} is missing (dropped outside rapportkit?)")
+        problems.append(f"policy {name} on {table} is missing (dropped outside rapportkit?); restore the database "
+                        "from its last good pg_dump, or re-create the policy from rapportkit/pg_schema.py")
     return problems
 
 

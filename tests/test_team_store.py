@@ -247,9 +247,9 @@ def test_check_finds_a_dropped_policy_or_security_turned_off(team_db, rubric):
         installer.conn.execute("DROP POLICY scores_read ON scores")
         installer.conn.execute("ALTER TABLE reviews NO FORCE ROW LEVEL SECURITY")
         problems = installer.check()
-    assert problems == ["table reviews is not held to row-level security (enabled and forced); run `rapportkit "
-                        "team init` again, or restore the schema",
-                        "policy scores_read on scores is missing (dropped outside rapportkit?)"]
+    assert [p.split(";")[0] for p in problems] == [
+        "table reviews is not held to row-level security (changed outside rapportkit?)",
+        "policy scores_read on scores is missing (dropped outside rapportkit?)"]
 
 
 def test_only_the_installer_may_check(team_db, rubric):
