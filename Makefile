@@ -11,7 +11,7 @@ LAB_PORT       = $(or $(PORT),8888)
 DASHBOARD_PORT = $(or $(PORT),8866)
 PYTEST ?= $(BIN)/python -m pytest
 
-.PHONY: run test install dashboard bench stress check lint clean
+.PHONY: run test install dashboard hub-demo bench stress check lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,19 @@ dashboard: $(VENV)/.installed
 	$(BIN)/rapportkit demo --db $(DB) --if-empty
 	$(BIN)/rapportkit serve --db $(DB) --port $(DASHBOARD_PORT)
 
-test: $(VENV)/.installed-test
+# configurable-http-proxy for the hub, from npm, into deploy/jupyterhub/node_modules (never global)
+HUB_PROXY := deploy/jupyterhub/node_modules/.bin/configurable-http-proxy
+$(HUB_PROXY): deploy/jupyterhub/package.json deploy/jupyterhub/package-lock.json
+	npm ci --prefix deploy/jupyterhub --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: $(VENV)/.installed-test $(HUB_PROXY)
 	$(PYTEST) -q -m "not slow"
+
+# as root: PostgreSQL (peer auth), demo OS accounts, the demo team and JupyterHub on
+# 127.0.0.1:$(PORT or 8000); Ctrl-C stops everything and removes the accounts
+hub-demo: $(VENV)/.installed-test $(HUB_PROXY)
+	$(BIN)/python deploy/jupyterhub/hubdemo.py --port $(or $(PORT),8000)
 
 stress: $(VENV)/.installed-test
 	$(PYTEST) -q -m slow -s
@@ -48,4 +59,4 @@ check: $(VENV)/.installed
 	$(BIN)/rapportkit check --db $(DB)
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache build *.egg-info deploy/jupyterhub/node_modules

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__, roster
+from . import __version__, hub, roster
 from .errors import ImportRejected, RapportkitError, StoreError
 from .pg import is_url
 
@@ -123,6 +123,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="folder of dashboard notebooks (default: ./workbooks/dashboards)")
     serve.add_argument("--no-preheat", action="store_true", help="start kernels on demand (slower first view)")
     roster.add_parsers(sub, common)
+    hub.add_parsers(sub, common)
     return parser
 
 
@@ -429,7 +430,7 @@ def _serve(args) -> int:
 _COMMANDS = {
     "init": _init, "demo": _demo, "import": _import, "export": _export,
     "backup": _backup, "check": _check, "report": _report, "lab": _lab, "serve": _serve,
-    "reviews": _reviews, "amend": _amend, **roster.COMMANDS,
+    "reviews": _reviews, "amend": _amend, **roster.COMMANDS, **hub.COMMANDS,
 }
 
 if __name__ == "__main__":  # pragma: no cover

@@ -49,7 +49,7 @@ def test_environment_yml_matches_pyproject_dependencies():
 LAYERS = {
     "errors": 0, "files": 0, "privacy": 0, "stats": 0, "rubric": 1, "model": 2, "db": 3, "migrations": 3,
     "audit": 3, "store": 3, "pg": 3, "pg_schema": 3, "pgcluster": 3, "screen": 2, "demo": 3, "transfer": 3,
-    "frames": 4, "analysis": 5, "report": 6, "roster": 9,
+    "frames": 4, "analysis": 5, "report": 6, "roster": 9, "hub": 9,
     "report_layout": 6,
     "exports": 6, "plots": 6, "ui": 7, "serve": 8, "cli": 9,
 }
