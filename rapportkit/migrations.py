@@ -228,11 +228,22 @@ def _v4_logins_admins_and_assignments(conn: sqlite3.Connection) -> None:
     )
 
 
+def _v5_signed_sessions(conn: sqlite3.Connection) -> None:
+    # the session a signed review covers is part of what its signatures cover
+    for op in ("UPDATE", "DELETE"):
+        conn.execute(
+            f"CREATE TRIGGER sessions_signed_no_{op.lower()} BEFORE {op} ON sessions WHEN EXISTS"
+            " (SELECT 1 FROM reviews r WHERE r.session_id = OLD.id AND r.status = 'signed')"
+            " BEGIN SELECT RAISE(ABORT, 'a session a signed review covers never changes; record a new session'); END"
+        )
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v1_initial,
     _v2_goal_targets_and_append_only_audit,
     _v3_versions_rubrics_and_signed_rows,
     _v4_logins_admins_and_assignments,
+    _v5_signed_sessions,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

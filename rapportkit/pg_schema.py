@@ -54,7 +54,9 @@ BEGIN
     END IF;
   END LOOP;
 END $$;
-ALTER ROLE rk_system BYPASSRLS CREATEROLE;
+-- rk_system owns the functions and views that see past the policies; it inherits nothing
+-- from the group roles it may grant, so each of its privileges below is its own
+ALTER ROLE rk_system BYPASSRLS CREATEROLE NOINHERIT;
 ALTER ROLE rk_owner NOBYPASSRLS;
 GRANT rk_specialist, rk_supervisor, rk_lead, rk_admin TO rk_system WITH ADMIN OPTION;
 """
@@ -256,8 +258,12 @@ SET search_path = public, pg_temp AS $$
   SELECT rk_party_of(session_id, supervisor_id) FROM reviews WHERE review_id = review AND revision = rev
 $$;
 
+-- a review's status, told only to its parties and the installer (NULL to anyone else)
 CREATE FUNCTION rk_status(review text, rev integer) RETURNS text LANGUAGE sql STABLE SECURITY DEFINER
-SET search_path = public, pg_temp AS $$ SELECT status FROM reviews WHERE review_id = review AND revision = rev $$;
+SET search_path = public, pg_temp AS $$
+  SELECT status FROM reviews WHERE review_id = review AND revision = rev
+     AND (rk_party(review, rev) IS NOT NULL OR rk_installer())
+$$;
 
 -- may the connected person write this rating: each their own blind rating while the
 -- review is a draft; the consensus is the supervisor's
@@ -322,7 +328,8 @@ $$ SELECT encode(sha256(convert_to(coalesce(value, ''), 'UTF8')), 'hex') $$;
 -- rapportkit.model.content_digest)
 CREATE FUNCTION rk_content_digest(review text, rev integer) RETURNS text LANGUAGE sql STABLE SECURITY DEFINER
 SET search_path = public, pg_temp AS $$
-  SELECT encode(sha256(convert_to(coalesce(string_agg(line, E'\n' ORDER BY line COLLATE "C"), ''), 'UTF8')), 'hex')
+  SELECT CASE WHEN rk_party(review, rev) IS NOT NULL OR rk_installer() THEN  -- only to its parties
+    encode(sha256(convert_to(coalesce(string_agg(line, E'\n' ORDER BY line COLLATE "C"), ''), 'UTF8')), 'hex') END
   FROM (
     SELECT concat_ws('|', 'review', r.review_id, r.revision, r.session_id, r.supervisor_id, r.review_date,
                      r.rubric_id, r.rubric_version, rk_sha(r.amend_reason)) AS line
@@ -410,6 +417,10 @@ BEGIN
       END IF;
     ELSIF NEW.supervisor_id IS DISTINCT FROM rk_me() THEN
       RAISE EXCEPTION USING ERRCODE = 'RK003', MESSAGE = 'a supervisor files and keeps reviews under their own name';
+    ELSIF TG_OP = 'INSERT' AND NOT coalesce(rk_supervises((SELECT specialist_id FROM sessions WHERE id = NEW.session_id)),
+                                            false) THEN
+      RAISE EXCEPTION USING ERRCODE = 'RK003',
+        MESSAGE = 'a supervisor opens reviews only of the specialists assigned to them';
     END IF;
     -- status steps a client may take itself: a specialist none (the self-rating is a draft;
     -- reveal and signatures go through rk_reveal and the signatures table)
@@ -446,14 +457,27 @@ CREATE TRIGGER reviews_row BEFORE INSERT OR UPDATE ON reviews FOR EACH ROW EXECU
 CREATE TRIGGER reviews_no_delete BEFORE DELETE ON reviews FOR EACH ROW
   WHEN (OLD.status = 'signed') EXECUTE FUNCTION rk_refuse('a signed revision never changes; amend it with a reason');
 
+-- the session a signed review covers is part of what its signatures cover: it never changes
+CREATE FUNCTION rk_session_row() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM reviews WHERE session_id = OLD.id AND status = 'signed') THEN
+    RAISE EXCEPTION USING ERRCODE = 'RK001',
+      MESSAGE = format('session %s belongs to a signed review and never changes; record a new session', OLD.id);
+  END IF;
+  IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER sessions_of_signed_reviews BEFORE UPDATE OR DELETE ON sessions
+  FOR EACH ROW EXECUTE FUNCTION rk_session_row();
+
 -- the rows of a signed revision never change; any change to a revision's content voids
 -- the signatures given on it
 CREATE FUNCTION rk_content_row() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE k record;
 BEGIN
   IF TG_OP = 'DELETE' THEN k := OLD; ELSE k := NEW; END IF;
-  IF rk_status(k.review_id, k.revision) = 'signed'
-     OR (TG_OP = 'UPDATE' AND rk_status(OLD.review_id, OLD.revision) = 'signed') THEN
+  IF EXISTS (SELECT 1 FROM reviews r WHERE r.status = 'signed' AND ((r.review_id, r.revision) = (k.review_id, k.revision)
+             OR (TG_OP = 'UPDATE' AND (r.review_id, r.revision) = (OLD.review_id, OLD.revision)))) THEN
     RAISE EXCEPTION USING ERRCODE = 'RK001', MESSAGE = 'a signed revision never changes; amend it with a reason';
   END IF;
   UPDATE signatures SET voided_at = rk_now()
@@ -468,7 +492,8 @@ END $$;
 -- in an amendment the blind ratings are those of the revision it amends, unchanged
 CREATE FUNCTION rk_amended_copy() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
-  IF NEW.role IN ('self', 'supervisor') AND rk_status(NEW.review_id, NEW.revision) = 'amended' THEN
+  IF NEW.role IN ('self', 'supervisor') AND EXISTS (
+       SELECT 1 FROM reviews r WHERE (r.review_id, r.revision) = (NEW.review_id, NEW.revision) AND r.status = 'amended') THEN
     -- (one statement per table: a branch is compiled only when it runs)
     IF TG_TABLE_NAME = 'ratings' THEN
       IF NOT EXISTS (SELECT 1 FROM ratings o WHERE o.review_id = NEW.review_id AND o.revision = NEW.revision - 1
@@ -680,7 +705,6 @@ ALTER TABLE signatures ENABLE ROW LEVEL SECURITY;
 CREATE POLICY signatures_read ON signatures FOR SELECT
   USING ((review_id, revision) IN (SELECT review_id, revision FROM rk_my_reviews()));
 CREATE POLICY signatures_insert ON signatures FOR INSERT WITH CHECK (rk_party(review_id, revision) IS NOT NULL);
-CREATE POLICY signatures_void ON signatures FOR UPDATE USING (current_user = 'rk_system');
 
 ALTER TABLE drafts ENABLE ROW LEVEL SECURITY;
 CREATE POLICY drafts_own ON drafts USING (owner = session_user) WITH CHECK (owner = session_user);
@@ -691,7 +715,6 @@ CREATE POLICY rubrics_record ON rubrics FOR INSERT WITH CHECK (rk_in('rk_special
 
 ALTER TABLE audit ENABLE ROW LEVEL SECURITY;
 CREATE POLICY audit_append ON audit FOR INSERT WITH CHECK (true);
-CREATE POLICY audit_system_read ON audit FOR SELECT USING (current_user = 'rk_system');
 
 ALTER TABLE schema_version ENABLE ROW LEVEL SECURITY;
 CREATE POLICY schema_version_read ON schema_version FOR SELECT USING (true);
@@ -757,9 +780,15 @@ _GRANTS = """
 REVOKE ALL ON ALL TABLES IN SCHEMA public FROM PUBLIC;
 REVOKE ALL ON SCHEMA public FROM PUBLIC;
 GRANT USAGE ON SCHEMA public TO rk_owner, rk_specialist, rk_supervisor, rk_lead, rk_admin, rk_system;
+-- each role may run only the functions its policies, its triggers and rapportkit call as it
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA public FROM PUBLIC;
-GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO rk_specialist, rk_supervisor, rk_lead, rk_admin, rk_system;
-REVOKE EXECUTE ON FUNCTION rk_grant_login(text, text) FROM rk_specialist, rk_supervisor, rk_lead;
+GRANT EXECUTE ON FUNCTION rk_me(), rk_installer(), rk_my_people() TO rk_specialist, rk_supervisor, rk_lead, rk_admin;
+GRANT EXECUTE ON FUNCTION rk_in(text) TO rk_specialist, rk_supervisor, rk_admin;
+GRANT EXECUTE ON FUNCTION rk_my_specialists(), rk_my_reviews(), rk_my_readable_ratings(), rk_supervises(text),
+  rk_supervises_me(text), rk_party_of(text, text), rk_party(text, integer), rk_may_write_rating(text, integer, text),
+  rk_content_digest(text, integer), rk_reveal(text, integer), rk_now(), rapportkit_meaning()
+  TO rk_specialist, rk_supervisor;
+GRANT EXECUTE ON FUNCTION rk_grant_login(text, text) TO rk_admin;
 GRANT SELECT ON schema_version, rubrics, rubric_practices TO rk_specialist, rk_supervisor, rk_lead, rk_admin;
 GRANT SELECT ON people TO rk_specialist, rk_supervisor, rk_lead, rk_admin;
 GRANT INSERT, UPDATE ON people, assignments TO rk_admin;
@@ -773,7 +802,8 @@ GRANT INSERT ON rubrics, rubric_practices TO rk_specialist, rk_supervisor;
 GRANT SELECT, INSERT, UPDATE, DELETE ON drafts TO rk_specialist, rk_supervisor, rk_lead, rk_admin;
 GRANT INSERT ON audit TO rk_specialist, rk_supervisor, rk_admin;
 GRANT SELECT ON team_summary, team_followups, team_calibration TO rk_lead;
-GRANT SELECT ON ALL TABLES IN SCHEMA public TO rk_system;
+GRANT SELECT ON people, assignments, sessions, reviews, ratings, scores, traps, goals, goal_updates, signatures,
+  rubrics, rubric_practices, audit TO rk_system;
 GRANT UPDATE ON reviews, signatures TO rk_system;
 GRANT INSERT ON audit TO rk_system;
 """
@@ -824,6 +854,19 @@ CREATE TABLE rubric_practices (
 ALTER TABLE rubric_practices ENABLE ROW LEVEL SECURITY;
 CREATE POLICY rubric_practices_read ON rubric_practices FOR SELECT USING (true);
 CREATE POLICY rubric_practices_record ON rubric_practices FOR INSERT WITH CHECK (rk_in('rk_specialist') OR rk_in('rk_supervisor'));
+CREATE FUNCTION rk_rubric_practice_row() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = public, pg_temp AS $$
+BEGIN
+  -- a rubric's practices are recorded with the rubric, in the transaction that records it
+  IF NOT rk_installer() AND NOT EXISTS (
+       SELECT 1 FROM rubrics r WHERE r.rubric_id = NEW.rubric_id AND r.version = NEW.version
+          AND r.xmin = pg_current_xact_id()::xid) THEN
+    RAISE EXCEPTION USING ERRCODE = 'RK001', MESSAGE = 'a recorded rubric never changes; give an edited rubric a new version';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER rubric_practices_with_their_rubric BEFORE INSERT ON rubric_practices
+  FOR EACH ROW EXECUTE FUNCTION rk_rubric_practice_row();
 CREATE TRIGGER rubric_practices_no_change BEFORE UPDATE OR DELETE ON rubric_practices
   FOR EACH ROW EXECUTE FUNCTION rk_refuse('a recorded rubric never changes; give an edited rubric a new version');
 

@@ -154,6 +154,9 @@ def test_the_database_refuses_to_change_a_signed_revisions_rows(store, make_revi
                     "DELETE FROM ratings WHERE review_id = ?"):
             with pytest.raises(Exception, match="a signed revision never changes"):
                 conn.execute(sql, (signed.id,))
+        for sql in ("UPDATE sessions SET duration_min = 5 WHERE id = ?", "DELETE FROM sessions WHERE id = ?"):
+            with pytest.raises(Exception, match="a session a signed review covers never changes"):
+                conn.execute(sql, (signed.session.id,))
     finally:
         conn.close()
     assert store.check() == []
