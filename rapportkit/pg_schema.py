@@ -424,8 +424,10 @@ BEGIN
     END IF;
     -- status steps a client may take itself: a specialist none (the self-rating is a draft;
     -- reveal and signatures go through rk_reveal and the signatures table)
+    -- (signing asks for 'signed'; the status follows the signature rows below, whoever asks)
     IF rk_party_of(NEW.session_id, NEW.supervisor_id) = 'specialist'
-       AND NEW.status IS DISTINCT FROM (CASE WHEN TG_OP = 'UPDATE' THEN OLD.status ELSE 'draft' END) THEN
+       AND NEW.status IS DISTINCT FROM (CASE WHEN TG_OP = 'UPDATE' THEN OLD.status ELSE 'draft' END)
+       AND NOT (TG_OP = 'UPDATE' AND OLD.status IN ('agreed', 'amended') AND NEW.status = 'signed') THEN
       RAISE EXCEPTION USING ERRCODE = 'RK003',
         MESSAGE = 'a specialist does not change a review''s status; the supervisor reveals, agrees and both sign';
     END IF;

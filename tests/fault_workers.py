@@ -42,6 +42,7 @@ def write_until_killed(db: str, prefix: str, ack_path: str) -> None:
     """Save reviews forever, appending each id to ``ack_path`` only after save returned."""
     people, reviews = team_reviews(8, 60, 11, prefix)
     store = Store(db, actor="killable")
+    Path(ack_path + ".ready").touch()  # started: from here on it is saving
     with open(ack_path, "a", buffering=1) as ack:
         for review in reviews:
             store.save_review(review)

@@ -78,12 +78,17 @@ def _kill_rounds(tmp_path: Path, db: Path | str, rounds: int) -> None:
     ack = tmp_path / "acks.txt"
     corrupt = lost = partial = 0
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    ready = Path(str(ack) + ".ready")
     for _ in range(rounds):
+        ready.unlink(missing_ok=True)
         child = subprocess.Popen(
             [sys.executable, str(WORKERS), "write_until_killed", str(db), "k-", str(ack)],
             cwd=ROOT, env=env,
         )
-        time.sleep(rng.uniform(0.6, 1.4))  # start-up takes ~0.5 s; then it is mid-save
+        deadline = time.monotonic() + 60  # start-up takes ~0.5 s, longer on a busy machine
+        while not ready.exists() and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(rng.uniform(0.05, 0.8))  # then it is mid-save
         child.send_signal(signal.SIGKILL)
         child.wait()
         if isinstance(db, Path):

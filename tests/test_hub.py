@@ -153,6 +153,7 @@ def programme():
         assert done.returncode == 0 and "rated" in done.stdout, done.stderr
         hub = hubdemo.start_hub(db, accounts, python, workdir)
         prog = Programme(hub, accounts, db, workdir)
+        prog.installer_url = cluster.url(hubdemo.DATABASE)  # root connects as the superuser (peer map)
         yield prog
     finally:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -329,3 +330,172 @@ def test_one_persons_login_does_not_open_anothers_server(programme, browser):
         assert answer.status in (403, 404) or f"/user/{aster.login}/api/contents" not in page.url
         assert "1_my_self_ratings" not in page.content()
         assert rec.foreign() == []
+
+
+# ============================================================================ the meeting across two browsers
+
+IMG = ROOT / "docs" / "img"
+WAIT = 120_000
+
+
+def _voila(page, programme, account, notebook: str, form: str) -> None:
+    """Open one of the person's workbooks as a Voilà page on their own server; wait for the form."""
+    page.goto(f"{programme.hub.url}/user/{account.login}/voila/render/{notebook}", timeout=WAIT)
+    page.locator(form).wait_for(state="visible", timeout=SPAWN_MS)
+
+
+def _status(page, text: str, timeout: float = WAIT) -> None:
+    from playwright.sync_api import expect
+
+    try:
+        expect(page.locator(".rk-status")).to_contain_text(text, timeout=timeout)
+    except AssertionError:
+        raise AssertionError(f"expected the status to say {text!r}; it says "
+                             f"{page.locator('.rk-status').inner_text()!r}") from None
+
+
+def _score(page, role: str, practice: str, value: str) -> None:
+    from playwright.sync_api import expect
+
+    button = page.locator(f".rk-{role}-{practice} .rk-score button[data-value='{value}']")
+    button.click()
+    expect(button).to_have_class(re.compile(r"\bmod-active\b"))
+
+
+def _picture(page, selector: str, path: Path, width: int = 900) -> None:
+    """A small screenshot of ``selector`` (its top 1600 CSS pixels), scaled to ``width`` pixels."""
+    from PIL import Image
+
+    page.mouse.move(0, 0)
+    page.locator(selector).evaluate(
+        "el => { for (let e = el; e; e = e.parentElement) e.scrollTop = 0; window.scrollTo(0, 0); }")
+    before = page.viewport_size
+    box = page.locator(selector).bounding_box()
+    page.set_viewport_size({"width": before["width"], "height": max(before["height"], int(box["y"] + min(box["height"], 1600)) + 20)})
+    try:
+        box = page.locator(selector).bounding_box()
+        page.screenshot(path=str(path), clip={"x": box["x"], "y": box["y"], "width": box["width"],
+                                             "height": min(box["height"], 1600)})
+    finally:
+        page.set_viewport_size(before)
+    with Image.open(path) as im:
+        if im.width > width:
+            im = im.resize((width, round(im.height * width / im.width)), Image.LANCZOS)
+        im.convert("P", palette=Image.ADAPTIVE, colors=128).save(path, optimize=True)
+
+
+def test_the_meeting_across_two_browsers_is_blind_then_signed_by_each(programme, browser):
+    """Aster self-rates in her own server; Sage's meeting cannot load it before the reveal;
+    reveal, consensus, a goal; Aster signs from her list, Sage's meeting sees it and signs.
+    Both signatures and the audit log name both logins, in the database."""
+    import psycopg
+
+    aster, sage = programme.by_role["specialist"][0], programme.by_role["supervisor"][0]
+    practices = ("safe_environment", "active_listening", "empathy", "non_judgment", "authenticity",
+                 "collaborative_goals", "individuality_culture", "consistency", "boundaries")
+    IMG.mkdir(parents=True, exist_ok=True)
+    t_all = time.monotonic()
+    with recorded_context(browser, viewport=(1200, 900)) as (spec_ctx, spec_rec), \
+            recorded_context(browser, viewport=(1200, 900)) as (sup_ctx, sup_rec):
+        mine, theirs = spec_ctx.new_page(), sup_ctx.new_page()
+        # 1 · the specialist self-rates the session her supervisor rated before (rv-hub-1)
+        _log_in(mine, programme.hub.url, aster.login, aster.password)
+        mine.wait_for_url(re.compile(rf"/user/{re.escape(aster.login)}/"), timeout=SPAWN_MS)
+        t0 = time.monotonic()
+        _voila(mine, programme, aster, "1_my_self_ratings.ipynb", ".rk-self-rating-form")
+        option = mine.locator(".rk-session select option", has_text="S-0901")
+        mine.select_option(".rk-session select", value=option.get_attribute("value"))
+        mine.locator(".rk-use-session").click()
+        _status(mine, "Rate each practice")
+        for p in practices:
+            _score(mine, "self", p, "4" if p == "empathy" else "2")
+        mine.locator(".rk-save-self").click()
+        _status(mine, "Saved your blind rating")
+        programme.timings["meeting_self_rating_s"] = round(time.monotonic() - t0, 1)
+
+        # 2 · the supervisor's meeting: the self-rating is not there for him before the reveal
+        _log_in(theirs, programme.hub.url, sage.login, sage.password)
+        theirs.wait_for_url(re.compile(rf"/user/{re.escape(sage.login)}/"), timeout=SPAWN_MS)
+        t0 = time.monotonic()
+        _voila(theirs, programme, sage, "1_the_meeting.ipynb", ".rk-meeting-form")
+        theirs.select_option(".rk-specialist select", value=aster.name)
+        option = theirs.locator(".rk-session select option", has_text="S-0901")
+        theirs.select_option(".rk-session select", value=option.get_attribute("value"))
+        theirs.locator(".rk-use-session").click()
+        _status(theirs, "Rate the session")
+        theirs.locator(".rk-load-saved").click()
+        _status(theirs, "Loaded the supervisor's rating saved earlier")
+        assert theirs.locator(".rk-panel-self .rk-score button.mod-active").count() == 0  # blind
+        _picture(theirs, ".rk-meeting-form", IMG / "hub_supervisor_blind.png")
+        programme.timings["meeting_open_s"] = round(time.monotonic() - t0, 1)
+
+        # 3 · reveal (the database's step), consensus, a goal
+        t0 = time.monotonic()
+        theirs.locator(".rk-reveal").click()
+        _status(theirs, "Revealed")
+        theirs.locator(".rk-reveal-view .rk-agenda").wait_for(state="visible")
+        assert "Demonstrating empathy" in theirs.locator(".rk-reveal-view .rk-agenda").inner_text()
+        theirs.locator(".rk-to-consensus").click()
+        theirs.locator(".rk-consensus-empathy .rk-score button").first.wait_for(state="visible")
+        _score(theirs, "consensus", "empathy", "3")
+        theirs.locator(".rk-consensus-empathy .rk-note textarea").fill("Watched the recording together.")
+        theirs.locator(".rk-agree").click()
+        _status(theirs, "Consensus agreed")
+        verdicts = theirs.locator(".rk-earlier-goal")  # the demo leaves goals open: each gets a verdict
+        for i in range(verdicts.count()):
+            verdicts.nth(i).locator("button[data-value='Met' i]").click()
+            verdicts.nth(i).locator(".rk-goal-update-note input").fill("Happened in every session since.")
+        goal = theirs.locator(".rk-goal-1")
+        goal.locator(".rk-goal-practice select").select_option(value="Demonstrating empathy")
+        goal.locator(".rk-goal-text input").fill("Name the feeling behind the words")
+        goal.locator(".rk-goal-actions textarea").fill("Try it twice a session.")
+        goal.locator(".rk-goal-follow-up input").fill("2027-01-15")
+        theirs.locator(".rk-save-goals").click()
+        _status(theirs, "Traps and goals saved")
+        programme.timings["meeting_reveal_to_goals_s"] = round(time.monotonic() - t0, 1)
+
+        # 4 · the specialist signs from her own list, in her own browser
+        t0 = time.monotonic()
+        _voila(mine, programme, aster, "2_waiting_for_my_signature.ipynb", ".rk-signature-list")
+        assert "You can sign only as yourself" in mine.locator(".rk-signer-intro").inner_text()
+        option = mine.locator(".rk-waiting select option", has_text="rv-hub-1")
+        mine.select_option(".rk-waiting select", value=option.get_attribute("value"))
+        mine.locator(".rk-record-content .rk-summary-record").wait_for(state="visible")
+        assert "Name the feeling behind the words" in mine.locator(".rk-record-content").inner_text()
+        assert "I took part in this review and agree this record is accurate" in \
+            mine.locator(".rk-sign-meaning").inner_text()
+        mine.locator(".rk-sign").click()
+        _status(mine, "Signed as the specialist. Now the supervisor signs.")
+        assert f"signed in the team database by login {aster.login}" in mine.locator(".rk-signed").inner_text()
+        _picture(mine, ".rk-signature-list", IMG / "hub_specialist_signed.png")
+        programme.timings["meeting_specialist_signs_s"] = round(time.monotonic() - t0, 1)
+
+        # 5 · the supervisor's meeting sees her signature (after a reload: its copy is older) and signs
+        t0 = time.monotonic()
+        theirs.locator(".rk-sign-supervisor").click()
+        _status(theirs, f"changed by {aster.login}")
+        theirs.locator(".rk-reload").click()
+        _status(theirs, "Reloaded")
+        from playwright.sync_api import expect
+
+        expect(theirs.locator(".rk-signatures")).to_contain_text(f"by login {aster.login}", timeout=WAIT)
+        theirs.locator(".rk-sign-supervisor").click()
+        _status(theirs, "Signed by both")
+        theirs.locator(".rk-summary .rk-summary-record").wait_for(state="visible")
+        _picture(theirs, ".rk-meeting-form", IMG / "hub_supervisor_signed.png")
+        programme.timings["meeting_supervisor_signs_s"] = round(time.monotonic() - t0, 1)
+        foreign = spec_rec.foreign() + sup_rec.foreign()
+    programme.timings["meeting_two_browsers_s"] = round(time.monotonic() - t_all, 1)
+    assert foreign == [], foreign
+
+    with psycopg.connect(programme.installer_url, autocommit=True) as conn:
+        status = conn.execute("SELECT status FROM reviews WHERE review_id = 'rv-hub-1'").fetchone()[0]
+        signed = conn.execute("SELECT role, person_id, signer_login, kind FROM signatures WHERE review_id = 'rv-hub-1'"
+                              " AND voided_at IS NULL ORDER BY role").fetchall()
+        actors = {r[0] for r in conn.execute("SELECT actor FROM audit WHERE entity = 'review' AND entity_id = 'rv-hub-1#1'")}
+        digest_ok = conn.execute("SELECT bool_and(content_sha256 = rk_content_digest(review_id, revision))"
+                                 " FROM signatures WHERE review_id = 'rv-hub-1'").fetchone()[0]
+    assert status == "signed"
+    assert signed == [("specialist", "sp-01", aster.login, "signed"), ("supervisor", "sv-01", sage.login, "signed")]
+    assert {aster.login, sage.login} <= actors, actors
+    assert digest_ok

@@ -17,6 +17,8 @@ _EXPORTS = {
     "SelfRatingForm": "self_rating",
     "RatingPanel": "rating_panel",
     "SessionPicker": "session_picker",
+    # records waiting for my signature (issue 11)
+    "SignatureList": "signing",
     # the roster, for the administrator
     "RosterForm": "roster",
     "GoalsPanel": "goals_panel",
