@@ -787,9 +787,10 @@ REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA public FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION rk_me(), rk_installer(), rk_my_people() TO rk_specialist, rk_supervisor, rk_lead, rk_admin;
 GRANT EXECUTE ON FUNCTION rk_in(text) TO rk_specialist, rk_supervisor, rk_admin;
 GRANT EXECUTE ON FUNCTION rk_my_specialists(), rk_my_reviews(), rk_my_readable_ratings(), rk_supervises(text),
-  rk_supervises_me(text), rk_party_of(text, text), rk_party(text, integer), rk_may_write_rating(text, integer, text),
+  rk_party_of(text, text), rk_party(text, integer), rk_may_write_rating(text, integer, text),
   rk_content_digest(text, integer), rk_reveal(text, integer), rk_now(), rapportkit_meaning()
   TO rk_specialist, rk_supervisor;
+GRANT EXECUTE ON FUNCTION rk_supervises_me(text) TO rk_specialist;  -- a specialist files with their own supervisor
 GRANT EXECUTE ON FUNCTION rk_grant_login(text, text) TO rk_admin;
 GRANT SELECT ON schema_version, rubrics, rubric_practices TO rk_specialist, rk_supervisor, rk_lead, rk_admin;
 GRANT SELECT ON people TO rk_specialist, rk_supervisor, rk_lead, rk_admin;

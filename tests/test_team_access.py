@@ -1003,3 +1003,12 @@ def test_a_specialist_cannot_hand_their_review_to_another_supervisor(db):
     """Re-pointing reviews.supervisor_id would show both ratings, notes included, to sv-2."""
     got = db.attempt("sp_own", "UPDATE reviews SET supervisor_id = 'sv-2' WHERE review_id = 'rv-revealed'")
     assert got == ("count", 0) or got[0] == "error", f"sp_one gave rv-revealed to sv-2: {got}"
+
+
+@pytest.mark.parametrize("actor", list(ACTORS))
+def test_everyone_may_ask_who_they_are(db, actor):
+    """rapportkit asks these as every person when it opens their store (``Store.me``,
+    ``Store.installer``): the database answers with the person, and never "installer"."""
+    login, person, _kind = ACTORS[actor]
+    assert db.attempt(actor, "SELECT rk_me(), rk_installer()") == ("rows", [(person, False)])
+
