@@ -324,6 +324,12 @@ class MeetingForm(MeetingSteps, FormBase):
         self.agree_button.disabled = self.details_button.disabled = ro or not open_
         self.sign_specialist.disabled = ro or not open_ or bool(review and review.specialist_signed_at)
         self.sign_supervisor.disabled = ro or not open_ or bool(review and review.supervisor_signed_at)
+        # on a team database each person signs only as themselves: show only their own button
+        # (the database refuses the other's, should anyone press it anyway)
+        me = self._me()
+        if me is not None and review is not None:
+            self.sign_specialist.layout.display = None if me == review.specialist_id else "none"
+            self.sign_supervisor.layout.display = None if me == review.supervisor_id else "none"
         self.picker.record.disabled = ro
         reached = [True, st is not None, st not in (None, ReviewStatus.DRAFT), open_ or signed, open_ or signed,
                    open_ or signed]
@@ -333,6 +339,14 @@ class MeetingForm(MeetingSteps, FormBase):
             self.steps.children = children
             self.steps.selected_index = index
         self.steps.titles = self._titles()
+
+
+    def _me(self) -> str | None:
+        """The connected person's id on a team database (asked once), else None."""
+        if not hasattr(self, "_me_id"):
+            found = self.store.me() if self.store.team and not self.store.installer else None
+            self._me_id = found.id if found else None
+        return self._me_id
 
 
 def _valid_id(value: str) -> bool:
