@@ -41,7 +41,13 @@ $(HUB_PROXY): deploy/jupyterhub/package.json deploy/jupyterhub/package-lock.json
 	npm ci --prefix deploy/jupyterhub --no-audit --no-fund --loglevel=error
 	touch $@
 
-test: $(VENV)/.installed-test $(HUB_PROXY)
+# axe-core for the accessibility checks of tests/test_browser_a11y.py, into tests/a11y/node_modules
+AXE := tests/a11y/node_modules/axe-core/axe.min.js
+$(AXE): tests/a11y/package.json tests/a11y/package-lock.json
+	npm ci --prefix tests/a11y --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: $(VENV)/.installed-test $(HUB_PROXY) $(AXE)
 	$(PYTEST) -q -m "not slow"
 
 # as root: PostgreSQL (peer auth), demo OS accounts, the demo team and JupyterHub on
@@ -59,4 +65,4 @@ check: $(VENV)/.installed
 	$(BIN)/rapportkit check --db $(DB)
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info deploy/jupyterhub/node_modules
+	rm -rf $(VENV) .pytest_cache build *.egg-info deploy/jupyterhub/node_modules tests/a11y/node_modules

@@ -16,8 +16,8 @@
   second after another, without waiting for each other; the figure is the slowest of
   the four first plots, against a cold do-nothing page loaded just before each burst.
   Measured on ``rapportkit serve`` as shipped (a pool of one kernel per dashboard) and
-  on the same hardened Voilà set-up with a pool sized to the burst (four kernels per
-  dashboard, refilled once the burst is over). Target: ≤ 1.0×. The resident memory of
+  on ``rapportkit serve --pool-size 4`` (a pool sized to the burst, refilled once the
+  burst is over). Target: ≤ 1.0×. The resident memory of
   each pooled kernel is reported with it.
 - **Specialist change** (in the kernel's shoes, no browser): the explorer's own
   ``last_draw_ms`` for a new specialist (new data for the marks, PNG, hand to the Image
@@ -43,6 +43,8 @@ from pathlib import Path
 
 import nbformat
 
+from rapportkit.serve import POOL_REFILL_S
+
 from .common import ROOT, Figure
 
 DASHBOARDS = ROOT / "workbooks" / "dashboards"
@@ -58,9 +60,9 @@ PLOT = "img.rk-explorer-plot"
 FIRST_PLOT = "img.rk-first-plot, img.rk-explorer-plot"
 #: Viewers in a burst, and the seconds between them.
 BURST, BURST_GAP_S = 4, 1.0
-#: The pool sized to a burst: kernels per dashboard, and seconds before a used one is
-#: replaced (Voilà's fill_delay, default 1 s), so refills do not compete with the burst.
-SIZED_POOL, SIZED_FILL_DELAY_S = BURST, 5
+#: The pool sized to a burst (``rapportkit serve --pool-size``); such a pool replaces a
+#: used kernel after ``POOL_REFILL_S``, so refills do not compete with the burst.
+SIZED_POOL, SIZED_FILL_DELAY_S = BURST, POOL_REFILL_S
 #: In every page, from its first byte: ``performance.now()`` when its first plot, its
 #: live plot widget, and (do-nothing page) its "ok" are first on screen.
 TIMES_JS = """(() => {
@@ -241,11 +243,10 @@ def _bursts(db: Path, log_dir: Path) -> tuple[dict, dict]:
     tmp = Path(tempfile.mkdtemp(prefix="rk-bursts-", dir=log_dir))
     base_folder, burst_folder = _folder(tmp, "baseline"), _folder(tmp, "bursts", extras=False)
     runs: dict[str, dict[str, list]] = {key: {n: [] for n in PAGES} for key in ("shipped", "sized")}
-    sized_args = [f"--VoilaKernelManager.fill_delay={SIZED_FILL_DELAY_S}"]
     with b.rapportkit_serve(db, dashboards=base_folder, preheat=False, log_dir=log_dir / "b-cold") as cold, \
             b.rapportkit_serve(db, dashboards=burst_folder, preheat=True, log_dir=log_dir / "b-shipped") as shipped, \
-            b.voila_server(burst_folder, db, preheat=True, pool_size=SIZED_POOL, extra_args=sized_args,
-                           log_dir=log_dir / "b-sized") as sized, \
+            b.rapportkit_serve(db, dashboards=burst_folder, preheat=True, pool_size=SIZED_POOL,
+                               log_dir=log_dir / "b-sized") as sized, \
             b.chromium() as browser, b.recorded_context(browser) as (context, rec):
         context.add_init_script(TIMES_JS)
         servers = {"shipped": shipped, "sized": sized}

@@ -105,14 +105,21 @@ def _parser() -> argparse.ArgumentParser:
     which.add_argument("--specialist", metavar="ID", help="a summary of one specialist's reviews over a period")
     which.add_argument("--team", action="store_true", help="a summary for every specialist, one PDF each")
     rep.add_argument("--out", required=True, metavar="FILE.pdf|DIR",
-                     help="the PDF to write (with --team: the folder to write them into)")
+                     help="the PDF to write (with --team: the folder to write them into; with --log: .pdf or .csv)")
+    rep.add_argument("--log", action="store_true",
+                     help="with --specialist: the supervision log for certification (each meeting's date, length, "
+                          "kind, supervisor, signed or not; total hours)")
     rep.add_argument("--revision", type=int, metavar="N", help="with --review: an earlier revision (default: latest)")
     rep.add_argument("--since", metavar="DATE", help="first meeting date to include, e.g. 2026-01-01")
     rep.add_argument("--until", metavar="DATE", help="last meeting date to include, e.g. 2026-06-30")
 
     lab = sub.add_parser("lab", parents=[common], help="open the workbooks in JupyterLab on 127.0.0.1")
     lab.add_argument("--port", type=int, default=8888)
-    lab.add_argument("--workbooks", default=None, metavar="DIR", help="folder of notebooks (default: ./workbooks)")
+    lab.add_argument("--workbooks", default=None, metavar="DIR",
+                     help="folder the workbooks are copied from (default: ./workbooks)")
+    lab.add_argument("--into", default=None, metavar="DIR",
+                     help="your own copy of the workbooks, which JupyterLab opens; only missing ones are added, "
+                          "yours are never overwritten (default: ./data/workbooks)")
     lab.add_argument("--no-browser", action="store_true", help="do not open a browser window")
     serve = sub.add_parser("serve", parents=[common],
                            help="serve the read-only dashboards with Voilà (127.0.0.1 unless you give a token)")
@@ -122,6 +129,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--dashboards", default=None, metavar="DIR",
                        help="folder of dashboard notebooks (default: ./workbooks/dashboards)")
     serve.add_argument("--no-preheat", action="store_true", help="start kernels on demand (slower first view)")
+    serve.add_argument("--pool-size", type=int, default=1, metavar="N",
+                       help="kernels kept ready per dashboard (default 1); size it to how many viewers open a "
+                            "dashboard at once — each kernel holds the team's data in memory")
     roster.add_parsers(sub, common)
     hub.add_parsers(sub, common)
     return parser
@@ -334,6 +344,8 @@ def _report(args) -> int:
     if args.revision is not None and not args.review:
         print("rapportkit report: --revision goes with --review", file=sys.stderr)
         return 2
+    if args.log:
+        return _supervision_log(args)
     with _store(args, readonly=True) as store:
         if args.review:
             out = review_report(store, args.review, args.out, revision=args.revision)
@@ -354,6 +366,21 @@ def _report(args) -> int:
             print(f"wrote {len(written)} reports to {args.out}")
             return 0
     print(f"wrote {out}")
+    return 0
+
+
+def _supervision_log(args) -> int:
+    from .supervision_log import supervision_log, write_log
+
+    if not args.specialist:
+        print("rapportkit report: --log lists one specialist's meetings; give --specialist ID (see `rapportkit "
+              "people list`)", file=sys.stderr)
+        return 2
+    with _store(args, readonly=True) as store:
+        log = supervision_log(store, args.specialist, since=args.since, until=args.until)
+    out = write_log(log, args.out)
+    print(f"wrote {out}: {len(log.rows)} meetings, {log.signed_hours:.2f} hours signed "
+          f"({log.all_hours:.2f} hours in all, {log.not_recorded} without a recorded length)")
     return 0
 
 
@@ -378,6 +405,9 @@ def _whole_folder(folder: Path):
 
 
 def _lab(args) -> int:
+    from .serve import SHARE
+    from .ui.not_running import pre_save_hook
+
     workbooks = Path(args.workbooks) if args.workbooks else Path.cwd() / "workbooks"
     if not workbooks.is_dir():
         print(f"rapportkit lab: no workbooks folder at {workbooks}; pass --workbooks DIR", file=sys.stderr)
@@ -391,20 +421,36 @@ def _lab(args) -> int:
     if exe is None:
         print("rapportkit lab: JupyterLab is not installed here (pip install jupyterlab)", file=sys.stderr)
         return 2
+    # runs and edits go to the person's own copy, never to the tracked notebooks (whose
+    # stored outputs the tests check, and which `git pull` updates)
+    mine = Path(args.into) if args.into else Path.cwd() / "data" / "workbooks"
+    added = lay_out_workbooks(workbooks, mine)
     cmd = [exe] + ([] if exe.endswith("jupyter-lab") else ["lab"]) + [
-        "--ip=127.0.0.1", f"--port={args.port}", f"--ServerApp.root_dir={workbooks}",
+        "--ip=127.0.0.1", f"--port={args.port}", f"--ServerApp.root_dir={mine}",
         # nothing from the internet (locked-down networks): no news feed, no update check
         # against PyPI, and an extension manager that lists what is installed without
-        # querying PyPI
+        # querying PyPI; the settings overrides answer "no" to JupyterLab's question about
+        # news, so it never pops up
         "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-        "--LabApp.extension_manager=readonly",
+        "--LabApp.extension_manager=readonly", f"--LabApp.app_settings_dir={SHARE / 'lab' / 'settings'}",
+        # a saved notebook holds a sentence where each form was, not a dangling widget
+        f"--ContentsManager.pre_save_hook={pre_save_hook.__module__}.{pre_save_hook.__name__}",
     ]
     if args.no_browser:
         cmd.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")
+    print(f"your workbooks: {mine}" + (f" ({len(added)} added from {workbooks})" if added else
+                                       f" (yours are kept as they are; delete one to get it afresh from {workbooks})"))
     print(f"JupyterLab on http://127.0.0.1:{args.port}/ with {os.environ['RAPPORTKIT_DB']}")
     return subprocess.call(cmd)
+
+
+def lay_out_workbooks(workbooks: Path, into: Path) -> list[Path]:
+    """Copy the notebooks of ``workbooks`` (and its subfolders) that ``into`` lacks, owner-only
+    (:func:`rapportkit.hub.copy_missing`); returns the files added."""
+    notebooks = sorted(p for p in workbooks.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    return hub.copy_missing(workbooks, notebooks, into)
 
 
 def _serve(args) -> int:
@@ -412,7 +458,7 @@ def _serve(args) -> int:
 
     dashboards = Path(args.dashboards) if args.dashboards else Path.cwd() / "workbooks" / "dashboards"
     cmd = voila_command(dashboards.resolve(), port=args.port, ip=args.ip, token=args.token,
-                        preheat=not args.no_preheat)
+                        preheat=not args.no_preheat, pool_size=args.pool_size)
     with _store(args, readonly=True) as store:  # refuse early: missing or unmigrated database
         if store.team:
             print("rapportkit serve: a team's dashboards are served by JupyterHub, each viewer with their own "

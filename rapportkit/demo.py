@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .model import (
-    Goal, GoalStatus, GoalUpdate, Modality, Person, PersonRole, Rating, RaterRole, Review,
+    Goal, GoalStatus, GoalUpdate, MeetingKind, Modality, Person, PersonRole, Rating, RaterRole, Review,
     ReviewStatus, Session, Source,
 )
 from .rubric import Rubric, default_rubric
@@ -107,9 +107,22 @@ def generate(
         people.append(Person(f"sp-{k + 1:02d}" if specialists < 100 else f"sp-{k + 1:04d}", name,
                              PersonRole.SPECIALIST, supervisor_id=_SUPERVISORS[k % 2][0]))
     reviews: list[Review] = []
+    # the meetings' lengths come from their own stream, so the rest of the team is the
+    # same as before lengths were recorded
+    meetings = random.Random(f"{seed}-meetings")
     for spec in (p for p in people if p.role is PersonRole.SPECIALIST):
-        reviews.extend(_history(spec, rng, months, reviews_per_month, end, rubric))
+        reviews.extend(_history(spec, rng, months, reviews_per_month, end, rubric, meetings))
     return DemoTeam(tuple(people), tuple(reviews))
+
+
+def _meeting(rng: random.Random, month_index: int) -> dict[str, object]:
+    """A plausible length and kind for a supervision meeting; none recorded in the first
+    month (the programme began recording them a month in)."""
+    if month_index == 0:
+        return {}
+    if rng.random() < 0.8:
+        return {"meeting_minutes": rng.choice([30, 45, 45, 50, 60, 60, 75]), "meeting_kind": MeetingKind.INDIVIDUAL}
+    return {"meeting_minutes": rng.choice([60, 90, 90, 120]), "meeting_kind": MeetingKind.GROUP}
 
 
 def _months(end: dt.date, months: int) -> Iterator[tuple[int, int]]:
@@ -122,7 +135,7 @@ def _months(end: dt.date, months: int) -> Iterator[tuple[int, int]]:
 
 
 def _history(spec: Person, rng: random.Random, months: int, per_month: tuple[int, int],
-             end: dt.date, rubric: Rubric) -> list[Review]:
+             end: dt.date, rubric: Rubric, meetings: random.Random) -> list[Review]:
     ids = rubric.practice_ids
     base = {p: rng.uniform(1.6, 2.6) for p in ids}
     growth = {p: rng.uniform(0.02, 0.09) for p in ids}
@@ -207,6 +220,7 @@ def _history(spec: Person, rng: random.Random, months: int, per_month: tuple[int
                                  rubric.id, rubric.version),
                 traps=frozenset(traps), goals=tuple(goals), goal_updates=tuple(updates),
                 specialist_signed_at=signed_at, supervisor_signed_at=signed_at,
+                **_meeting(meetings, month_index),
             )
             reviews.append(review)
     # the most recent meeting of some specialists is still in progress

@@ -23,7 +23,7 @@ import pandas as pd
 
 from .errors import ValidationError
 from .files import atomic_write
-from .frames import goals_frame, ratings_frame, traps_frame
+from .frames import COUNTED_STATUSES, counted, goals_frame, ratings_frame, traps_frame
 from .store import Store
 from .transfer import neutralise
 
@@ -51,7 +51,7 @@ def _sheets(store: Store) -> dict[str, pd.DataFrame]:
 
     ratings = ratings_frame(store)
     goals = goals_frame(store)
-    signed = ratings[ratings["status"] == "signed"]
+    signed = counted(ratings)
     return {
         "ratings": ratings,
         "goals": goal_progress(goals, ratings),
@@ -113,7 +113,7 @@ def deidentified_frame(store: Store, *, seed: int | None = None) -> pd.DataFrame
     in an order drawn at random each time (pass ``seed`` only in tests), so the codes
     cannot be matched back to the pseudonymous ids of the programme.
     """
-    ratings = ratings_frame(store, statuses=["signed"])
+    ratings = ratings_frame(store, statuses=COUNTED_STATUSES)
     rng = secrets.SystemRandom() if seed is None else __import__("random").Random(seed)
 
     def recode(values: pd.Series, prefix: str, width: int) -> pd.Series:

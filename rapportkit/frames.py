@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 import pandas as pd
 
-from .model import GoalStatus, Modality, ReviewStatus, Source
+from .model import COUNTED, GoalStatus, Modality, ReviewStatus, Source
 
 if TYPE_CHECKING:
     import sqlite3
@@ -46,6 +46,9 @@ __all__ = [
     "TRAPS_COLUMNS",
     "REVIEWS_COLUMNS",
     "CHUNK_ROWS",
+    "COUNTED_STATUSES",
+    "counted",
+    "in_progress_counts",
 ]
 
 RATINGS_COLUMNS = (
@@ -63,6 +66,9 @@ REVIEWS_COLUMNS = (
     "review_id", "revision", "review_date", "session_id", "session_date", "specialist_id",
     "specialist_name", "supervisor_id", "supervisor_name", "status", "signed_at",
 )
+
+#: The review states that count in analysis (``model.COUNTED``: signed), as the frames spell them.
+COUNTED_STATUSES = tuple(str(s) for s in COUNTED)
 
 #: Rows fetched from SQLite at a time (the most Python objects alive at once while loading).
 CHUNK_ROWS = 10_000
@@ -406,6 +412,23 @@ def _score_rows(conn: "sqlite3.Connection", source: str, where: str, args: list,
     if not parts:
         return tuple(np.empty(0, dtype=t) for t in (np.int32, small, np.int8, np.int8, np.int32))
     return tuple(np.concatenate(column) for column in zip(*parts))
+
+
+def counted(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``frame`` (with a ``status`` column) whose review counts in analysis
+    (:data:`COUNTED_STATUSES`: signed records; reviews in progress drop out)."""
+    return frame[np.asarray(frame["status"].astype(str).isin(COUNTED_STATUSES))]
+
+
+def in_progress_counts(store: "Store") -> dict[str, int]:
+    """How many reviews of each specialist are in progress (latest revision not counted
+    in analysis yet), by specialist id; specialists with none are left out."""
+    where, args = _filters(None, statuses=None)
+    waiting = ", ".join("?" for _ in COUNTED_STATUSES)
+    rows = store.conn.execute(
+        "SELECT s.specialist_id, count(*) FROM reviews r" + _SESSION_JOIN + where
+        + f" AND r.status NOT IN ({waiting}) GROUP BY s.specialist_id", [*args, *COUNTED_STATUSES])
+    return {specialist: int(n) for specialist, n in rows}
 
 
 def goals_frame(store: "Store", *, specialist: str | Iterable[str] | None = None) -> pd.DataFrame:

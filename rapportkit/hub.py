@@ -18,8 +18,9 @@ import os
 from pathlib import Path
 
 from .errors import ValidationError
+from .files import make_dirs
 
-__all__ = ["ROLES", "workbooks_for", "lay_out", "team_views", "add_parsers", "COMMANDS"]
+__all__ = ["ROLES", "workbooks_for", "lay_out", "copy_missing", "add_parsers", "COMMANDS"]
 
 ROLES = ("specialist", "supervisor", "lead", "admin")
 _HERE = Path(__file__).resolve().parent / "hub_workbooks"
@@ -35,34 +36,29 @@ def workbooks_for(role: str) -> list[Path]:
 def lay_out(role: str, into: str | os.PathLike) -> list[Path]:
     """Copy ``role``'s workbooks into ``into`` (created, owner-only), skipping any file that
     is there already; returns the files written."""
+    return copy_missing(_HERE / role, workbooks_for(role), into)
+
+
+def copy_missing(folder: Path, notebooks: list[Path], into: str | os.PathLike) -> list[Path]:
+    """Copy ``notebooks`` (files under ``folder``) to the same places under ``into``, each
+    owner-only (folders ``0700``, files ``0600``), skipping any file that is there already:
+    a person's own copy, with their runs and edits, is never overwritten. Returns the
+    files written. ``rapportkit lab`` lays out ``workbooks/`` with it too."""
     target = Path(into).expanduser()
     target.mkdir(parents=True, exist_ok=True, mode=0o700)
     written = []
-    for source in workbooks_for(role):
-        dest = target / source.name
+    for source in notebooks:
+        dest = target / Path(source).relative_to(folder)
         if dest.exists() or dest.is_symlink():
             continue
+        make_dirs(dest.parent)
         tmp = dest.with_name(f".{dest.name}.tmp")
         with open(tmp, "xb") as out:  # exclusive: never follows a planted link
-            out.write(source.read_bytes())
+            out.write(Path(source).read_bytes())
         os.chmod(tmp, 0o600)
         os.replace(tmp, dest)
         written.append(dest)
     return written
-
-
-def team_views(store) -> dict[str, "object"]:
-    """The programme lead's aggregates as DataFrames: ``summary``, ``followups``,
-    ``calibration`` (the database's views ``team_summary``, ``team_followups``,
-    ``team_calibration``: no free text, no per-review rows, fewer than 3 reviews suppressed)."""
-    import pandas as pd
-
-    frames = {}
-    for key, view in (("summary", "team_summary"), ("followups", "team_followups"),
-                      ("calibration", "team_calibration")):
-        cur = store.conn.execute(f"SELECT * FROM {view} ORDER BY 1, 2")  # noqa: S608 (fixed names)
-        frames[key] = pd.DataFrame(cur.fetchall(), columns=[d[0] for d in cur.description])
-    return frames
 
 
 def add_parsers(sub, common: argparse.ArgumentParser) -> None:

@@ -238,12 +238,29 @@ def _v5_signed_sessions(conn: sqlite3.Connection) -> None:
         )
 
 
+def _v6_meeting_length_and_kind(conn: sqlite3.Connection) -> None:
+    # how long the supervision meeting took and whether it was individual or group
+    # supervision (the supervision log); NULL for records made before, whose signatures
+    # cover no such line. A signed revision's row refuses UPDATE already (v3's trigger),
+    # these columns included.
+    _run(
+        conn,
+        """
+        ALTER TABLE reviews ADD COLUMN meeting_minutes INTEGER
+            CHECK (meeting_minutes IS NULL OR (typeof(meeting_minutes) = 'integer' AND meeting_minutes BETWEEN 5 AND 480));
+        ALTER TABLE reviews ADD COLUMN meeting_kind TEXT
+            CHECK (meeting_kind IS NULL OR meeting_kind IN ('individual', 'group'));
+        """
+    )
+
+
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _v1_initial,
     _v2_goal_targets_and_append_only_audit,
     _v3_versions_rubrics_and_signed_rows,
     _v4_logins_admins_and_assignments,
     _v5_signed_sessions,
+    _v6_meeting_length_and_kind,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -41,6 +41,7 @@ __all__ = [
     "RaterRole",
     "ReviewStatus",
     "GoalStatus",
+    "MeetingKind",
     "Person",
     "Session",
     "Rating",
@@ -53,6 +54,8 @@ __all__ = [
     "reveal",
     "agree",
     "with_details",
+    "with_meeting",
+    "meeting_words",
     "sign",
     "amend",
     "agreement_agenda",
@@ -62,6 +65,8 @@ __all__ = [
     "content",
     "content_digest",
     "SIGNATURE_FIELDS",
+    "AWAITING_SIGNATURES",
+    "COUNTED",
     "Signature",
     "MEANING",
     "content_lines",
@@ -123,6 +128,13 @@ class GoalStatus(StrEnum):
     DROPPED = "dropped"
 
 
+class MeetingKind(StrEnum):
+    """Whether a supervision meeting was one-to-one or held with a group."""
+
+    INDIVIDUAL = "individual"
+    GROUP = "group"
+
+
 # --------------------------------------------------------------------------- checks
 
 
@@ -174,6 +186,16 @@ def _check_date(value: Any, name: str) -> dt.date:
         raise ValidationError(f"'{name}' must be a date (got {value!r})")
     if not dt.date(2000, 1, 1) <= value <= dt.date(2100, 12, 31):
         raise ValidationError(f"'{name}' must be between 2000 and 2100 (got {value.isoformat()})")
+    return value
+
+
+def _check_minutes(value: Any, name: str, *, optional: bool = False) -> int | None:
+    """Return ``value`` if it is whole minutes from 5 to 480 (or None when ``optional``)."""
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 5 <= value <= 480:
+        unset = ", or None if not recorded" if optional else ""
+        raise ValidationError(f"'{name}' must be whole minutes from 5 to 480{unset} (got {value!r})")
     return value
 
 
@@ -247,9 +269,7 @@ class Session:
         object.__setattr__(self, "date", _check_date(self.date, "session date"))
         object.__setattr__(self, "modality", _enum(Modality, self.modality, "modality"))
         object.__setattr__(self, "source", _enum(Source, self.source, "source"))
-        d = self.duration_min
-        if isinstance(d, bool) or not isinstance(d, int) or not 5 <= d <= 480:
-            raise ValidationError(f"'duration_min' must be whole minutes from 5 to 480 (got {d!r})")
+        _check_minutes(self.duration_min, "duration_min")
         if self.code in ("", None):
             object.__setattr__(self, "code", None)
         elif not isinstance(self.code, str) or not _CODE.fullmatch(self.code):
@@ -357,7 +377,12 @@ class GoalUpdate:
 
 @dataclasses.dataclass(frozen=True)
 class Review:
-    """A supervision review of one session: ratings, consensus, traps, goals, signatures."""
+    """A supervision review of one session: ratings, consensus, traps, goals, signatures.
+
+    ``meeting_minutes`` and ``meeting_kind`` record how long the supervision meeting
+    itself took and whether it was individual or group supervision (the supervision
+    log's hours); None when not recorded, as in records made before they were asked for.
+    """
 
     id: str
     revision: int
@@ -376,6 +401,10 @@ class Review:
     specialist_signed_at: dt.datetime | None = None
     supervisor_signed_at: dt.datetime | None = None
     amend_reason: str | None = None
+    # left out of to_plain() while None, so records made before these fields existed keep
+    # their plain form (and their audit entries) unchanged
+    meeting_minutes: int | None = dataclasses.field(default=None, metadata={"omit_if_none": True})
+    meeting_kind: MeetingKind | None = dataclasses.field(default=None, metadata={"omit_if_none": True})
 
     def __post_init__(self) -> None:
         check_id(self.id, "review id")
@@ -384,6 +413,9 @@ class Review:
             raise ValidationError(f"'revision' must be a whole number from 1 (got {self.revision!r})")
         object.__setattr__(self, "status", _enum(ReviewStatus, self.status, "status"))
         object.__setattr__(self, "review_date", _check_date(self.review_date, "review date"))
+        _check_minutes(self.meeting_minutes, "meeting_minutes", optional=True)
+        if self.meeting_kind is not None:
+            object.__setattr__(self, "meeting_kind", _enum(MeetingKind, self.meeting_kind, "meeting_kind"))
         object.__setattr__(self, "traps", frozenset(self.traps))
         object.__setattr__(self, "goals", tuple(self.goals))
         object.__setattr__(self, "goal_updates", tuple(self.goal_updates))
@@ -478,7 +510,8 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [to_plain(v) for v in value]
     if dataclasses.is_dataclass(value):
-        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: to_plain(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if not (f.metadata.get("omit_if_none") and getattr(value, f.name) is None)}
     return value
 
 
@@ -489,6 +522,13 @@ def to_plain(value: Any) -> Any:
 
 #: The fields that hold signatures; everything else is the signed content.
 SIGNATURE_FIELDS = ("specialist_signed_at", "supervisor_signed_at")
+#: The states in which a review waits for its two signatures (see :func:`sign`).
+AWAITING_SIGNATURES = (ReviewStatus.AGREED, ReviewStatus.AMENDED)
+#: The states in which a review counts in trends, calibration, alerts and summaries, on
+#: every page, PDF and export: signed records only. A review in progress is shown as in
+#: progress and never counted. (The lead's views in ``pg_schema`` hold the same rule in SQL;
+#: ``tests/test_team_dashboards.py`` compares them with this one.)
+COUNTED = (ReviewStatus.SIGNED,)
 _ABSENT = object()
 
 
@@ -527,6 +567,12 @@ def content_lines(review: Review) -> list[str]:
     lines += ["|".join(["goal", g.id, g.practice_id, h(g.text), h(g.actions), g.follow_up.isoformat(), str(g.target)])
               for g in review.goals]
     lines += ["|".join(["goal_update", u.goal_id, u.status.value, h(u.note)]) for u in review.goal_updates]
+    # the meeting's length and kind: a line each only when recorded, so a record signed
+    # before they existed covers the same lines as it did
+    if review.meeting_minutes is not None:
+        lines.append(f"meeting_minutes|{review.meeting_minutes}")
+    if review.meeting_kind is not None:
+        lines.append(f"meeting_kind|{review.meeting_kind.value}")
     return sorted(lines)
 
 
@@ -825,10 +871,31 @@ def with_details(
     return updated
 
 
+def with_meeting(review: Review, *, minutes: int | None, kind: MeetingKind | str | None) -> Review:
+    """Record how long the supervision meeting took (whole minutes) and whether it was
+    individual or group supervision; None clears a value. A change voids any signature
+    already given; the same values return ``review`` as it is."""
+    _editable(
+        review, ReviewStatus.DRAFT, ReviewStatus.REVEALED, ReviewStatus.AGREED, ReviewStatus.AMENDED
+    )
+    kind = None if kind in (None, "") else _enum(MeetingKind, kind, "meeting_kind")
+    if (minutes, kind) == (review.meeting_minutes, review.meeting_kind):
+        return review
+    return _unsigned(review, meeting_minutes=minutes, meeting_kind=kind)
+
+
+def meeting_words(review: Review) -> str:
+    """The supervision meeting in words, e.g. "60 min, individual supervision", or what
+    of it was not recorded."""
+    length = "length not recorded" if review.meeting_minutes is None else f"{review.meeting_minutes} min"
+    kind = "kind not recorded" if review.meeting_kind is None else f"{review.meeting_kind.value} supervision"
+    return f"{length}, {kind}"
+
+
 def sign(review: Review, role: PersonRole | str, at: dt.datetime | None = None) -> Review:
     """Add the specialist's or the supervisor's signature; with both, the review is signed."""
     role = _enum(PersonRole, role, "signer role")
-    _editable(review, ReviewStatus.AGREED, ReviewStatus.AMENDED)
+    _editable(review, *AWAITING_SIGNATURES)
     if review.consensus is None:
         raise ReviewStateError("agree the consensus before signing")
     if review.status is ReviewStatus.AMENDED and not review.amend_reason:

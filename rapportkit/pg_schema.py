@@ -917,7 +917,85 @@ def _v1_team_schema(conn) -> None:
     run(_GRANTS)
 
 
-MIGRATIONS: tuple[Callable, ...] = (_v1_team_schema,)
+# v2: the supervision meeting's length and kind (the supervision log). The signed content
+# gains a line for each only when it is recorded (rapportkit.model.content_lines), so the
+# signatures given before keep verifying: rk_content_digest is v1's with those two lines.
+_MEETING_LINES = """
+    UNION ALL
+    SELECT concat_ws('|', 'meeting_minutes', meeting_minutes)
+      FROM reviews WHERE review_id = review AND revision = rev AND meeting_minutes IS NOT NULL
+    UNION ALL
+    SELECT concat_ws('|', 'meeting_kind', meeting_kind)
+      FROM reviews WHERE review_id = review AND revision = rev AND meeting_kind IS NOT NULL
+  ) lines
+$$;"""
+
+
+def _content_digest_v2() -> str:
+    """v1's ``rk_content_digest`` (taken from :data:`_FUNCTIONS`, so there is one text of
+    it), replaced in place with the meeting lines added."""
+    start = _FUNCTIONS.index("CREATE FUNCTION rk_content_digest(")
+    end = _FUNCTIONS.index("  ) lines\n$$;", start)
+    return ("CREATE OR REPLACE FUNCTION" + _FUNCTIONS[start + len("CREATE FUNCTION"):end].rstrip("\n")
+            + _MEETING_LINES)
+
+
+# Who records the meeting, and what a change of it does: the supervisor records it (like
+# traps and goals); a change voids the signatures given on the revision (as rk_content_row
+# does for the other content); a signed revision's never changes. rk_review_row runs after
+# this (triggers fire by name), so it sees the voided signatures.
+_MEETING_ROW = """
+CREATE FUNCTION rk_meeting_row() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+  IF TG_OP = 'UPDATE' AND OLD.status = 'signed' THEN
+    RAISE EXCEPTION USING ERRCODE = 'RK001', MESSAGE = 'a signed revision never changes; amend it with a reason';
+  END IF;
+  IF NOT rk_installer() AND rk_party_of(NEW.session_id, NEW.supervisor_id) IS DISTINCT FROM 'supervisor' THEN
+    RAISE EXCEPTION USING ERRCODE = 'RK003',
+      MESSAGE = 'the supervisor records the length and kind of the supervision meeting';
+  END IF;
+  IF TG_OP = 'UPDATE' THEN
+    UPDATE signatures SET voided_at = rk_now()
+     WHERE review_id = OLD.review_id AND revision = OLD.revision AND voided_at IS NULL;
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER reviews_meeting_insert BEFORE INSERT ON reviews FOR EACH ROW
+  WHEN (NEW.meeting_minutes IS NOT NULL OR NEW.meeting_kind IS NOT NULL) EXECUTE FUNCTION rk_meeting_row();
+CREATE TRIGGER reviews_meeting_change BEFORE UPDATE ON reviews FOR EACH ROW
+  WHEN ((OLD.meeting_minutes, OLD.meeting_kind) IS DISTINCT FROM (NEW.meeting_minutes, NEW.meeting_kind))
+  EXECUTE FUNCTION rk_meeting_row();
+ALTER FUNCTION rk_meeting_row() OWNER TO rk_system;
+REVOKE EXECUTE ON FUNCTION rk_meeting_row() FROM PUBLIC;
+
+-- the review row's own content (date, supervisor, rubric, reason) is signed content too:
+-- a change voids the signatures already given, as a change of its other rows does
+CREATE FUNCTION rk_review_content_row() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = public, pg_temp AS $$
+BEGIN
+  UPDATE signatures SET voided_at = rk_now()
+   WHERE review_id = OLD.review_id AND revision = OLD.revision AND voided_at IS NULL;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER reviews_content_change BEFORE UPDATE ON reviews FOR EACH ROW
+  WHEN ((OLD.review_date, OLD.supervisor_id, OLD.rubric_id, OLD.rubric_version, OLD.amend_reason)
+        IS DISTINCT FROM (NEW.review_date, NEW.supervisor_id, NEW.rubric_id, NEW.rubric_version, NEW.amend_reason))
+  EXECUTE FUNCTION rk_review_content_row();
+ALTER FUNCTION rk_review_content_row() OWNER TO rk_system;
+REVOKE EXECUTE ON FUNCTION rk_review_content_row() FROM PUBLIC;
+"""
+
+
+def _v2_meeting_length_and_kind(conn) -> None:
+    run = conn.raw.execute
+    run("ALTER TABLE reviews"
+        " ADD COLUMN meeting_minutes integer CHECK (meeting_minutes BETWEEN 5 AND 480),"
+        " ADD COLUMN meeting_kind text CHECK (meeting_kind IN ('individual', 'group'))")
+    run(_content_digest_v2())  # keeps its owner (rk_system) and its grants
+    run(_MEETING_ROW)
+
+
+MIGRATIONS: tuple[Callable, ...] = (_v1_team_schema, _v2_meeting_length_and_kind)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

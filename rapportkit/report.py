@@ -27,8 +27,8 @@ import pandas as pd
 
 from . import analysis, plots
 from .errors import ValidationError
-from .frames import goals_frame, ratings_frame, reviews_frame, traps_frame
-from .model import PersonRole, Review, ReviewStatus
+from .frames import COUNTED_STATUSES, counted, goals_frame, ratings_frame, reviews_frame, traps_frame
+from .model import PersonRole, Review, ReviewStatus, meeting_words
 from .report_layout import GREY, PLAIN, SMALL, Document, legend_below
 from .store import Store
 
@@ -126,7 +126,8 @@ def review_report(store: Store, review_id: str, out: str | os.PathLike, *, revis
     session = [f"{s.date:%Y-%m-%d}", _words(s.modality), _words(s.source), f"{s.duration_min} min"]
     items = [("Specialist", _who(names, review.specialist_id)), ("Supervisor", _who(names, review.supervisor_id)),
              ("Session", " · ".join(session + ([f"code {s.code}"] if s.code else []))),
-             ("Review meeting", f"{review.review_date:%Y-%m-%d} (review {review.id})"), ("Status", status)]
+             ("Review meeting", f"{review.review_date:%Y-%m-%d} · {meeting_words(review)} (review {review.id})"),
+             ("Status", status)]
     if review.amend_reason:
         items.append(("Reason for amending", review.amend_reason))
     signatures = {s.role.value: s for s in store.signatures(review.id, review.revision)}
@@ -239,14 +240,14 @@ def specialist_report(store: Store, specialist_id: str, out: str | os.PathLike, 
     since, until = _period(since, until)
     today = _date(today, "today") or min(until or dt.date.today(), dt.date.today())
     names = {p.id: p.display_name for p in store.people()}
-    ratings = ratings_frame(store, specialist=person.id, since=since, until=until, statuses=["signed"])
+    ratings = ratings_frame(store, specialist=person.id, since=since, until=until, statuses=COUNTED_STATUSES)
     goals = _live_goals(goals_frame(store, specialist=person.id), since, until)
     traps, reviews = (_within(f(store, specialist=person.id), since, until) for f in (traps_frame, reviews_frame))
     progress = analysis.goal_progress(goals, ratings, today=today)
 
     doc = Document(f"Supervision summary · specialist {person.id}")
     doc.title("Supervision summary")
-    signed = int((reviews["status"] == "signed").sum())
+    signed = len(counted(reviews))
     held = f"{signed} signed" + (f", {len(reviews) - signed} in progress" if len(reviews) > signed else "")
     if len(reviews):
         held += f" (meetings from {_day(reviews['review_date'].min())} to {_day(reviews['review_date'].max())})"

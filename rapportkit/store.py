@@ -36,7 +36,7 @@ from .db import connect, transaction
 from .errors import (AccessError, ConflictError, PrivacyFindings, ReadOnlyError, ReviewStateError, StoreError,
                      ValidationError)
 from .migrations import SCHEMA_VERSION, check_version, migrate
-from .model import (SIGNATURE_FIELDS, Goal, GoalUpdate, Person, PersonRole, Rating, Review, ReviewStatus,
+from .model import (AWAITING_SIGNATURES, SIGNATURE_FIELDS, Goal, GoalUpdate, Person, PersonRole, Rating, Review, ReviewStatus,
                     Session, Signature, MEANING, content, content_digest, to_plain)
 from .rubric import Rubric, load_rubric, parse_rubric
 from .screen import describe_findings, identifier_findings, text_findings
@@ -637,18 +637,21 @@ class Store:
                 self.conn.execute(f"DELETE FROM {table} WHERE review_id = ? AND revision = ?", key)
         values = (review.supervisor_id, review.review_date.isoformat(), review.status.value, review.rubric_id,
                   review.rubric_version, _iso(review.specialist_signed_at), _iso(review.supervisor_signed_at),
-                  review.amend_reason, _now(), self.actor, number)
+                  review.amend_reason, _now(), self.actor, number, review.meeting_minutes,
+                  review.meeting_kind.value if review.meeting_kind else None)
         if before is None:
             self.conn.execute(
                 "INSERT INTO reviews (supervisor_id, review_date, status, rubric_id, rubric_version,"
                 " specialist_signed_at, supervisor_signed_at, amend_reason, saved_at, saved_by, version,"
-                " review_id, revision, session_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " meeting_minutes, meeting_kind, review_id, revision, session_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (*values, *key, review.session.id))
         else:  # in place (the row keeps its place; on a team database, its other party's rows)
             self.conn.execute(
                 "UPDATE reviews SET supervisor_id = ?, review_date = ?, status = ?, rubric_id = ?, rubric_version = ?,"
                 " specialist_signed_at = ?, supervisor_signed_at = ?, amend_reason = ?, saved_at = ?, saved_by = ?,"
-                " version = ? WHERE review_id = ? AND revision = ?", (*values, *key))
+                " version = ?, meeting_minutes = ?, meeting_kind = ? WHERE review_id = ? AND revision = ?",
+                (*values, *key))
         for rating, _ in ratings:
             if rating is None:
                 continue
@@ -751,7 +754,7 @@ class Store:
             revision = row[0]
         head = self._one(
             "SELECT session_id, supervisor_id, review_date, status, rubric_id, rubric_version,"
-            " specialist_signed_at, supervisor_signed_at, amend_reason FROM reviews"
+            " specialist_signed_at, supervisor_signed_at, amend_reason, meeting_minutes, meeting_kind FROM reviews"
             " WHERE review_id = ? AND revision = ?", review_id, revision,
         )
         if head is None:
@@ -783,7 +786,7 @@ class Store:
             supervisor_rating=ratings.get("supervisor"), consensus=ratings.get("consensus"),
             traps=frozenset(traps), goals=tuple(goals), goal_updates=tuple(updates),
             specialist_signed_at=_from_iso(head[6]), supervisor_signed_at=_from_iso(head[7]),
-            amend_reason=head[8],
+            amend_reason=head[8], meeting_minutes=head[9], meeting_kind=head[10],
         )
 
     def review(self, review_id: str, revision: int | None = None) -> Review:
@@ -810,6 +813,22 @@ class Store:
             args.append(session_id)
         ids = [row[0] for row in self.conn.execute(sql + " ORDER BY r.review_date, r.review_id", args)]
         return [self.review(i) for i in ids]
+
+    def awaiting_signature(self, person_id: str) -> list[str]:
+        """Ids of the reviews whose latest revision waits for ``person_id``'s signature as
+        its specialist or its supervisor (a status in ``model.AWAITING_SIGNATURES``, that
+        signature not given yet), oldest meeting first. One query, whatever the history."""
+        waiting = ", ".join("?" for _ in AWAITING_SIGNATURES)
+        sql = (
+            "SELECT r.review_id FROM reviews r JOIN sessions s ON s.id = r.session_id"
+            " WHERE r.revision = (SELECT max(revision) FROM reviews x WHERE x.review_id = r.review_id)"
+            f" AND r.status IN ({waiting})"
+            " AND ((s.specialist_id = ? AND r.specialist_signed_at IS NULL)"
+            "   OR (r.supervisor_id = ? AND r.supervisor_signed_at IS NULL))"
+            " ORDER BY r.review_date, r.review_id"
+        )
+        args = [s.value for s in AWAITING_SIGNATURES] + [person_id, person_id]
+        return [row[0] for row in self.conn.execute(sql, args)]
 
     def history(self, review_id: str) -> list[Review]:
         """Every revision of a review, oldest first."""

@@ -366,8 +366,9 @@ def voila_server(notebook_or_dir: Path, db: Path, *, readonly: bool = True, preh
 
 @contextlib.contextmanager
 def rapportkit_serve(db: Path, *, dashboards: Path | None = None, token: str | None = None,
-                     preheat: bool = True, ip: str = "127.0.0.1", env: dict[str, str] | None = None,
-                     log_dir: Path | None = None, timeout: float = 120) -> Iterator[Server]:
+                     preheat: bool = True, pool_size: int = 1, ip: str = "127.0.0.1",
+                     env: dict[str, str] | None = None, log_dir: Path | None = None,
+                     timeout: float = 120) -> Iterator[Server]:
     """The real ``rapportkit serve --db DB --port N`` as a subprocess (Voilà is its child)."""
     folder = dashboards or ROOT / "workbooks" / "dashboards"
 
@@ -378,6 +379,8 @@ def rapportkit_serve(db: Path, *, dashboards: Path | None = None, token: str | N
             args += ["--token", token]
         if not preheat:
             args.append("--no-preheat")
+        if pool_size != 1:
+            args += ["--pool-size", str(pool_size)]
         return args
 
     environment = {**os.environ, **(env or {})}

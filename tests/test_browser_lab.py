@@ -7,8 +7,9 @@ and so would a notebook without kernelspec metadata (a "Select Kernel" dialog).
 
 Isolation: the server gets fresh Jupyter config, runtime, settings and workspace
 folders (no tabs restored from an earlier session, no user settings), a known token
-through ``JUPYTER_TOKEN`` (which jupyter_server reads), and a copy of the workbooks
-folder, so JupyterLab's autosave and checkpoints never touch the repository. PATH does
+through ``JUPYTER_TOKEN`` (which jupyter_server reads), and its own copy of the workbooks
+(``--into``, as ``rapportkit lab`` lays out for a person), so JupyterLab's autosave and
+checkpoints never touch the repository. PATH does
 not contain the virtual environment, as with ``make run``, which calls
 ``.venv/bin/rapportkit`` without activating anything.
 """
@@ -41,8 +42,7 @@ def lab(demo_db, tmp_path):
     require_chromium()
     db = tmp_path / "lab.db"
     shutil.copyfile(demo_db, db)
-    books = tmp_path / "workbooks"
-    shutil.copytree(ROOT / "workbooks", books, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    books = tmp_path / "workbooks"  # the person's own copy, laid out by `rapportkit lab`
     token = secrets.token_hex(16)
     env = {
         "HOME": str(tmp_path), "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
@@ -54,7 +54,7 @@ def lab(demo_db, tmp_path):
 
     def cmd(port: int) -> list[str]:
         return [*_rapportkit_cmd(), "lab", "--db", str(db), "--port", str(port), "--no-browser",
-                "--workbooks", str(books)]
+                "--workbooks", str(ROOT / "workbooks"), "--into", str(books)]
 
     server = start_server(cmd, env, tmp_path, "rapportkit-lab", cwd=ROOT, ready_text="is running at", token=token)
     try:
@@ -125,13 +125,13 @@ def test_rapportkit_lab_finds_jupyterlab_beside_its_python_and_keeps_it_offline(
     monkeypatch.setattr(subprocess, "call", lambda cmd, **kw: calls.append(cmd) or 0)
     monkeypatch.setenv("PATH", "/nonexistent")
     monkeypatch.delenv("RAPPORTKIT_DB", raising=False)  # the CLI sets it; restored afterwards
-    books = tmp_path / "workbooks"
+    books, mine = tmp_path / "workbooks", tmp_path / "mine"
     books.mkdir()
     assert cli.main(["lab", "--db", str(tmp_path / "x.db"), "--port", "19599", "--no-browser",
-                     "--workbooks", str(books)]) == 0
+                     "--workbooks", str(books), "--into", str(mine)]) == 0
     (cmd,) = calls
     assert Path(cmd[0]).parent == Path(sys.executable).parent
-    for flag in ("--ip=127.0.0.1", "--port=19599", f"--ServerApp.root_dir={books}", "--no-browser",
+    for flag in ("--ip=127.0.0.1", "--port=19599", f"--ServerApp.root_dir={mine}", "--no-browser",
                  "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
                  "--LabApp.extension_manager=readonly"):
         assert flag in cmd, flag

@@ -24,6 +24,7 @@ import pytest  # noqa: E402
 from traitlets import TraitError  # noqa: E402
 
 from conftest import goal  # noqa: E402
+from rapportkit import frames  # noqa: E402
 from rapportkit.errors import ReadOnlyError, StoreError, ValidationError  # noqa: E402
 from rapportkit.model import Person, PersonRole  # noqa: E402
 from rapportkit.store import Store  # noqa: E402
@@ -116,8 +117,18 @@ def test_deep_link_shows_that_specialist_in_every_panel(demo):
     d.apply_query("specialist=sp-03")
     assert d.picker.value == d.trends.specialist.value == d.goals.specialist.value == "sp-03"
     assert "Cedar Lanternfish (sp-03)" in d.trends.figure.get_suptitle()
-    assert d.trends.status.message.startswith("Cedar Lanternfish (sp-03): 35 reviews")
-    assert d.profile.figure.axes[0].get_title().startswith("Cedar Lanternfish (sp-03): review of")
+    assert d.trends.status.message.startswith("Cedar Lanternfish (sp-03): 34 reviews")  # signed ones
+    assert d.trends.status.message.endswith("1 review in progress is not counted here until signed.")
+    # the latest review against the one before: the two latest *signed* reviews, never one in progress
+    reviews = frames.reviews_frame(demo, specialist="sp-03").sort_values("review_date")
+    assert reviews["status"].iloc[-1] != "signed"
+    latest = frames.counted(reviews)["review_date"].iloc[-1]
+    before = frames.counted(reviews)["review_date"].iloc[-2]
+    profile = d.profile.figure.axes[0]
+    assert profile.get_title() == f"Cedar Lanternfish (sp-03): review of {latest:%Y-%m-%d}"
+    legend = [t.get_text() for t in profile.get_legend().get_texts()]
+    assert legend == [f"consensus, {before:%Y-%m-%d}", *(f"{r}, {latest:%Y-%m-%d}" for r in
+                                                        ("self", "supervisor", "consensus"))]
     assert "Active listening dropped from 4 to 3" in d.alerts.value
     assert d.last_change_ms > 0
 

@@ -91,6 +91,18 @@ def test_each_person_sees_only_what_waits_for_their_own_signature(store, records
             assert form.sign_button.disabled  # nothing chosen yet
 
 
+def test_the_store_finds_what_waits_for_each_signature_in_one_query(store, records):
+    """``Store.awaiting_signature``: agreed or amended, that person's signature missing,
+    whether they are the specialist or the supervisor; signed and revealed never."""
+    store.save_review(model.amend(records["f"], "a score was typed in the wrong row"))
+    expected = {"sp-1": ["rv-sg-a", "rv-sg-f"], "sp-2": ["rv-sg-c"], "sp-3": ["rv-sg-d"],
+                "sv-1": ["rv-sg-a", "rv-sg-b", "rv-sg-c", "rv-sg-f"], "sv-2": ["rv-sg-d"], "sv-9": []}
+    assert {p: sorted(store.awaiting_signature(p)) for p in expected} == expected
+    assert store.review("rv-sg-f").status is ReviewStatus.AMENDED
+    with as_person(store, "sp-1") as mine:  # the amended revision is listed to sign again
+        assert sorted(listed(signatures_for(mine, "sp-1"))) == ["rv-sg-a", "rv-sg-f"]
+
+
 def test_choosing_a_record_shows_its_content_and_the_meaning_then_signing_records_it(store, records, rubric):
     with as_person(store, "sp-1") as mine:
         form = signatures_for(mine, "sp-1")
@@ -112,6 +124,8 @@ def test_choosing_a_record_shows_its_content_and_the_meaning_then_signing_record
         assert form.status.kind == "ok", form.status.message
         assert form.status.message == "Signed as the specialist. Now the supervisor signs."
         assert listed(form) == [] and form.sign_button.disabled
+        assert form.choice.layout.display == "none"  # no empty box; the count says nothing waits
+        assert "Nothing is waiting for your signature." in form.count.value
         how = (f"signed in the team database by login {login_of('sp-1')}" if store.team
                else "recorded on this computer, not verified")
         assert f"Tansy Millwheel (specialist)" in form.signed.value and how in form.signed.value

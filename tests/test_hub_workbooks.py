@@ -13,7 +13,8 @@ import pytest
 from rapportkit.hub import ROLES, lay_out, workbooks_for
 
 EXPECTED = {
-    "specialist": ["1_my_self_ratings.ipynb", "2_waiting_for_my_signature.ipynb", "3_my_progress.ipynb"],
+    "specialist": ["1_my_self_ratings.ipynb", "2_waiting_for_my_signature.ipynb", "3_my_progress.ipynb",
+                   "4_my_supervision_log.ipynb"],
     "supervisor": ["1_the_meeting.ipynb", "2_my_specialists.ipynb", "3_waiting_for_my_signature.ipynb"],
     "lead": ["1_team_dashboard.ipynb"],
     "admin": ["1_roster.ipynb"],

@@ -434,3 +434,19 @@ def test_with_a_token_the_home_page_needs_it_and_its_links_rely_on_the_cookie(de
         link = re.search(r'href="([^"]*/voila/render/team_overview\.ipynb)"', page).group(1)
         status = browser_like.open(server.url.rstrip("/") + link, timeout=120).status
         assert status == 200
+
+
+# ---------------------------------------------------------------------------- the pool's size
+
+
+def test_the_pool_is_sized_by_the_administrator_and_a_bigger_one_refills_after_a_burst(tmp_path):
+    from rapportkit.serve import MAX_POOL, POOL_REFILL_S, voila_command
+
+    one = voila_command(tmp_path, port=8866)
+    assert "--pool_size=1" in one and not any("fill_delay" in a for a in one)
+    four = voila_command(tmp_path, port=8866, pool_size=4)
+    assert "--pool_size=4" in four and f"--VoilaKernelManager.fill_delay={POOL_REFILL_S}" in four
+    assert not any("pool_size" in a for a in voila_command(tmp_path, port=8866, preheat=False, pool_size=4))
+    for bad in (0, MAX_POOL + 1, "4", True, 2.0):
+        with pytest.raises(ServeError, match=r"--pool-size must be a whole number of kernels from 1 to 16"):
+            voila_command(tmp_path, port=8866, pool_size=bad)

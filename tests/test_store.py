@@ -691,7 +691,7 @@ def test_an_older_schema_migrates_with_a_backup(tmp_path):
     path = tmp_path / "rk.db"
     make_v1_database(path)
     with Store(path, rubric=RUBRIC) as s:
-        assert migrations.schema_version(s.conn) == migrations.SCHEMA_VERSION == 5
+        assert migrations.schema_version(s.conn) == migrations.SCHEMA_VERSION == 6
         review = s.review("rv-old")
         assert review.status is ReviewStatus.SIGNED
         assert dict(review.consensus.scores) == {"boundaries": None, "empathy": 2}
@@ -722,7 +722,7 @@ def test_an_older_schema_migrates_with_a_backup(tmp_path):
 
 def test_a_new_database_gets_the_current_schema_without_a_backup(tmp_path):
     with Store(tmp_path / "deep" / "rk.db") as s:
-        assert migrations.schema_version(s.conn) == migrations.SCHEMA_VERSION == 5
+        assert migrations.schema_version(s.conn) == migrations.SCHEMA_VERSION == 6
         assert s.migration_backup is None
         assert s.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         assert s.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL

@@ -18,7 +18,7 @@ import psycopg
 import pytest
 
 from conftest import all_scores, new_pg_database
-from rapportkit import model
+from rapportkit import model, pg_schema
 from rapportkit.errors import AccessError, RapportkitError, ConflictError, ReviewStateError, SchemaVersionError, StoreError
 from rapportkit.model import Person, PersonRole, Rating, RaterRole, ReviewStatus, Session
 from rapportkit.pg_schema import MEANING
@@ -96,7 +96,8 @@ def test_the_meeting_across_two_kernels_is_blind_until_reveal_and_signed_by_each
         assert both.self_rating.scores["empathy"] == 2 and both.supervisor_rating.scores["empathy"] == 3
         consensus = Rating("sv-a", RaterRole.CONSENSUS, all_scores(rubric, 3),
                            {p: "Talked it through." for p in rubric.practice_ids}, rubric.id, rubric.version)
-        sup.save_review(model.agree(both, consensus, rubric))
+        # the supervisor records the meeting's length and kind: lines of the signed content
+        sup.save_review(model.with_meeting(model.agree(both, consensus, rubric), minutes=55, kind="individual"))
         # each signs from their own login; nobody can sign for the other
         agreed = spec.review("rv-t1")
         with pytest.raises(AccessError, match="may sign"):
@@ -112,6 +113,7 @@ def test_the_meeting_across_two_kernels_is_blind_until_reveal_and_signed_by_each
             (PersonRole.SPECIALIST, "Tansy Millwheel", "pt_spa", "signed", MEANING),
             (PersonRole.SUPERVISOR, "Wren Hollowbrook", "pt_sva", "signed", MEANING)]
         assert all(s.verified and s.content_sha256 == model.content_digest(final) for s in signatures)
+        assert "meeting_minutes|55" in model.content_lines(final)  # the database's digest covered it too
         assert "signed in the team database by login pt_spa" in signatures[0].describe()
         # a signed record never changes, whoever asks; a correction is an amendment, by the supervisor
         with pytest.raises(ReviewStateError):
@@ -155,6 +157,31 @@ def test_a_change_after_one_signature_voids_it(team_db, rubric):
         with Store(team_db, rubric=rubric) as installer:
             voided = installer.conn.execute("SELECT count(*) FROM signatures WHERE voided_at IS NOT NULL").fetchone()
             assert voided[0] == 1 and installer.check() == []
+    finally:
+        spec.close()
+        sup.close()
+
+
+@pytest.mark.parametrize("change", ["review_date = '2026-12-03'", "amend_reason = 'typed by hand'"])
+def test_a_change_of_the_review_row_after_one_signature_voids_it(team_db, rubric, change):
+    """The review row's date and reason are signed content too (``model.content_lines``):
+    changed by hand in the supervisor's own kernel, the specialist's signature is void."""
+    with Store(team_db, rubric=rubric) as installer:
+        draft = model.new_review(new_session(n=4), "sv-a", rubric, review_date=dt.date(2026, 12, 1), review_id="rv-t4")
+        installer.save_review(rated(rated(draft, "sp-a", RaterRole.SELF, rubric), "sv-a", RaterRole.SUPERVISOR, rubric))
+    spec, sup = connect(team_db, "pt_spa", rubric), connect(team_db, "pt_sva", rubric)
+    try:
+        sup.reveal("rv-t4")
+        sup.save_review(model.agree(sup.review("rv-t4"), Rating("sv-a", RaterRole.CONSENSUS, all_scores(rubric, 3), {},
+                                                                rubric.id, rubric.version), rubric))
+        spec.save_review(model.sign(spec.review("rv-t4"), PersonRole.SPECIALIST))
+        assert sup.review("rv-t4").specialist_signed_at is not None
+        with psycopg.connect(as_login(team_db, "pt_sva"), autocommit=True) as raw:
+            assert raw.execute(f"UPDATE reviews SET {change} WHERE review_id = 'rv-t4'").rowcount == 1
+        assert sup.signatures("rv-t4") == [] and sup.review("rv-t4").specialist_signed_at is None
+        with Store(team_db, rubric=rubric) as installer:
+            # the hand edit is reported; no signature stays in force over content it did not sign
+            assert installer.check() == ["review rv-t4#1 differs from its last audit entry (changed outside rapportkit?)"]
     finally:
         spec.close()
         sup.close()
@@ -299,7 +326,7 @@ def _fingerprint(url: str) -> tuple:
 def test_team_init_is_idempotent_and_demo_and_check_work(pg_cluster):
     url = new_pg_database(pg_cluster)
     first = cli("team", "init", "--db", url)
-    assert first.returncode == 0 and "schema version 1" in first.stdout, first.stderr
+    assert first.returncode == 0 and f"schema version {pg_schema.SCHEMA_VERSION}" in first.stdout, first.stderr
     before = _fingerprint(url)
     assert before[0] and before[1] and before[2]
     again = cli("team", "init", "--db", url)

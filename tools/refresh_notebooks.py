@@ -4,7 +4,8 @@
 
 Cells marked ``# NBVAL_CHECK_OUTPUT`` keep their outputs (nbval compares them in
 ``make test``); every other output and execution count is stripped, so the files in git
-stay small and free of data.
+stay small and free of data. A cell that showed a form keeps, instead, the sentence that
+says to run the notebook (:mod:`rapportkit.ui.not_running`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from rapportkit.ui.not_running import WIDGET_VIEW, placeholder
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -28,9 +31,13 @@ def refresh(path: Path, db: Path) -> None:
         if cell.cell_type != "code":
             continue
         cell.metadata.pop("execution", None)
-        if "NBVAL_CHECK_OUTPUT" not in cell.source:  # nbval wants a count on checked cells
-            cell.execution_count = None
-            cell.outputs = []
+        if "NBVAL_CHECK_OUTPUT" not in cell.source:
+            # where a form was, the sentence a notebook shows until it runs (not_running);
+            # nbval wants an execution count on any cell with a stored output
+            widget = any(WIDGET_VIEW in out.get("data", {}) for out in cell.outputs)
+            cell.outputs = [nbformat.from_dict(placeholder())] if widget else []
+            if not widget:
+                cell.execution_count = None
     nb.metadata.pop("widgets", None)  # widget state holds rendered data; never keep it
     nbformat.write(nb, path)
     print(f"refreshed {path.relative_to(ROOT)}")

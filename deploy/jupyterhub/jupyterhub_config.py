@@ -115,11 +115,16 @@ c.Spawner.args = [
     # Voilà as a server extension would point every page at MathJax on a public CDN
     # (voila.utils' default); the workbooks use no LaTeX, so it loads nothing instead
     "--ServerApp.tornado_settings=mathjax_url=data:text/javascript,//",
+    # a saved notebook keeps a sentence where each form was ("run the notebook again"), never
+    # an empty cell after a reload, and no widget state (typed notes stay in the database)
+    "--ContentsManager.pre_save_hook=rapportkit.ui.not_running.pre_save_hook",
 ]
 try:  # rapportkit's Voilà template (no public CDN), found where the hub's rapportkit is
     from rapportkit.serve import SHARE as _SHARE
 except ImportError:
     _SHARE = None
+if _SHARE:  # its settings overrides answer "no" to JupyterLab's pop-up asking about news
+    c.Spawner.args.append(f"--LabApp.app_settings_dir={_SHARE / 'lab' / 'settings'}")
 c.Spawner.environment = {
     "RAPPORTKIT_DB": DB,
     "MPLBACKEND": "Agg",

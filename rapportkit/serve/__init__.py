@@ -88,6 +88,11 @@ def voila_env(db: Path, base: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+#: The most kernels kept ready per dashboard, and the seconds before a pool of more than
+#: one replaces a kernel a viewer took (Voilà's ``fill_delay``; its default is 1 s).
+MAX_POOL, POOL_REFILL_S = 16, 5
+
+
 def voila_command(
     notebooks: Path,
     *,
@@ -97,8 +102,16 @@ def voila_command(
     preheat: bool = True,
     pool_size: int = 1,
 ) -> list[str]:
-    """The ``voila`` command line for serving the dashboards in ``notebooks``."""
+    """The ``voila`` command line for serving the dashboards in ``notebooks``.
+
+    With ``preheat``, ``pool_size`` kernels per dashboard wait ready for viewers (1–16;
+    each holds the team's frames in memory). A pool of more than one is refilled
+    :data:`POOL_REFILL_S` seconds after a kernel is taken, so a burst of viewers is not
+    slowed by the refills it sets off.
+    """
     check_binding(ip, token)
+    if isinstance(pool_size, bool) or not isinstance(pool_size, int) or not 1 <= pool_size <= MAX_POOL:
+        raise ServeError(f"--pool-size must be a whole number of kernels from 1 to {MAX_POOL} (got {pool_size!r})")
     if not Path(notebooks).is_dir():
         raise ServeError(f"there is no dashboards folder at {notebooks}; pass --dashboards DIR")
     if not 0 < port < 65536:
@@ -115,4 +128,6 @@ def voila_command(
         cmd.append(f"--token={token}")
     if preheat:
         cmd += ["--preheat_kernel=True", f"--pool_size={pool_size}"]
+        if pool_size > 1:
+            cmd.append(f"--VoilaKernelManager.fill_delay={POOL_REFILL_S}")
     return cmd

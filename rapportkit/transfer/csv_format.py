@@ -28,6 +28,7 @@ CSV_COLUMNS = (
     "supervisor_id", "supervisor_name", "rubric_id", "rubric_version", "specialist_signed_at",
     "supervisor_signed_at", "amend_reason", "role", "rater_id", "practice_id", "score", "note",
     "trap_id", "goal_id", "goal_text", "goal_actions", "follow_up", "target", "goal_status",
+    "meeting_minutes", "meeting_kind",
 )
 _REQUIRED = ("kind", "review_id", "revision", "review_date", "status", "session_id", "session_date",
              "modality", "duration_min", "source", "specialist_id", "supervisor_id", "rubric_id",
@@ -162,6 +163,9 @@ def _review_from_rows(rows: list[tuple[int, dict[str, str]]], parsed: _Parsed, r
     }
     signed = {f: cell(f, _when, required=False) for f in ("specialist_signed_at", "supervisor_signed_at")}
     amend_reason = cell("amend_reason", _reason, required=False)
+    # optional columns (files exported before they existed have neither)
+    meeting = {"meeting_minutes": cell("meeting_minutes", _checker(Review, "meeting_minutes", _whole), required=False),
+               "meeting_kind": cell("meeting_kind", _checker(Review, "meeting_kind"), required=False)}
     specialist_id = session["specialist_id"]
     for role, pid in ((PersonRole.SPECIALIST, specialist_id), (PersonRole.SUPERVISOR, supervisor_id)):
         column = f"{role.value}_name"
@@ -285,7 +289,7 @@ def _review_from_rows(rows: list[tuple[int, dict[str, str]]], parsed: _Parsed, r
             review_date=review_date, rubric_id=rubric_id, rubric_version=rubric_version,
             status=status, self_rating=built.get("self"), supervisor_rating=built.get("supervisor"),
             consensus=built.get("consensus"), traps=frozenset(traps), goals=tuple(goals),
-            goal_updates=tuple(updates), amend_reason=amend_reason, **signed,
+            goal_updates=tuple(updates), amend_reason=amend_reason, **signed, **meeting,
         )
     except (RapportkitError, TypeError, ValueError) as exc:  # the rules of the review's status
         problems.append(f"line {line}, column 'status': {exc}")

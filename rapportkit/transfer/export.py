@@ -33,6 +33,8 @@ def _rows(review: Review, names: dict[str, str]) -> Iterable[dict[str, Any]]:
         "specialist_signed_at": review.specialist_signed_at.isoformat() if review.specialist_signed_at else "",
         "supervisor_signed_at": review.supervisor_signed_at.isoformat() if review.supervisor_signed_at else "",
         "amend_reason": review.amend_reason or "",
+        "meeting_minutes": "" if review.meeting_minutes is None else review.meeting_minutes,
+        "meeting_kind": review.meeting_kind.value if review.meeting_kind else "",
     }
     items = 0
     for rating in (review.self_rating, review.supervisor_rating, review.consensus):

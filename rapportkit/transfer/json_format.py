@@ -216,6 +216,9 @@ def _review_from_json(i: int, item: Any, parsed: _Parsed, rubrics: "_Rubrics") -
             values["amend_reason"] = _reason(item["amend_reason"])
         except RapportkitError as exc:
             bad("amend_reason", exc)
+    for key in ("meeting_minutes", "meeting_kind"):  # optional: older exports have neither
+        if item.get(key) is not None:
+            values[key] = probe(Review, key, item[key], key)
     if len(problems) > before:
         return
     key = (values["rubric_id"], values["rubric_version"])

@@ -19,6 +19,10 @@ _EXPORTS = {
     "SessionPicker": "session_picker",
     # records waiting for my signature (issue 11)
     "SignatureList": "signing",
+    # correcting a signed record: an amendment with a reason, signed again (issue 13)
+    "AmendmentForm": "amendment",
+    # the supervision log with its hours, for certification (issue 13)
+    "SupervisionLogView": "log_view",
     # the roster, for the administrator
     "RosterForm": "roster",
     "GoalsPanel": "goals_panel",

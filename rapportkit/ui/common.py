@@ -15,13 +15,16 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import ipywidgets as W
+from traitlets import Unicode
 
 from ..errors import ConflictError, RapportkitError, ReadOnlyError, ValidationError
 from ..model import Review
 from ..privacy import Finding
 from ..screen import identifier_findings, text_findings
+from .not_running import STOPPED_STYLE
 
-__all__ = ["esc", "css", "StatusArea", "DraftKeeper", "FormBase", "PrivacyBlocked", "READ_ONLY", "heading"]
+__all__ = ["esc", "css", "StatusArea", "DraftKeeper", "FormBase", "PrivacyBlocked", "READ_ONLY", "heading",
+           "form_title", "labelled", "PlotImage", "StepChooser"]
 
 READ_ONLY = "This database is open read-only: you can look, but nothing can be saved here."
 
@@ -31,6 +34,10 @@ _COLOURS = {  # kind -> (border, background)
     "warning": ("#b26a00", "#fff6e5"),
     "error": ("#b3261e", "#fdecea"),
 }
+#: A symbol beside each kind of message but plain information, so the colour is never the
+#: only sign of success, a warning or an error (screen readers hear the message itself,
+#: and an error as an alert).
+SYMBOLS = {"ok": "✓", "warning": "⚠", "error": "✖"}
 
 
 def esc(value: Any) -> str:
@@ -43,6 +50,19 @@ def css(widget: W.Widget, *classes: str) -> W.Widget:
     for name in classes:
         widget.add_class(name)
     return widget
+
+
+class PlotImage(W.Image):
+    """A PNG plot whose ``tooltip`` is its text alternative (the ``<img>``'s ``title``,
+    which screen readers announce).
+
+    ipywidgets' front end sets an element's ``title`` from ``tooltip`` only when the
+    model's ``description`` is empty, and reads that ``description`` without checking it
+    exists: an ``Image`` has none, so a tooltip alone breaks its view ("Could not create
+    a view for model id …"). This image has an empty one.
+    """
+
+    description = Unicode("").tag(sync=True)
 
 
 class PrivacyBlocked(RapportkitError):
@@ -64,7 +84,10 @@ class StatusArea:
                        layout=W.Layout(display="none", width="auto")),
             "rk-privacy-confirm",
         )
-        self.widget = css(W.VBox([self.html, self.confirm]), "rk-status-area")
+        # the rule that replaces a form whose kernel restarted by a sentence (not_running);
+        # a <style> applies from inside a hidden element, and every form has a status area
+        stopped = css(W.HTML(STOPPED_STYLE, layout=W.Layout(display="none")), "rk-stopped-style")
+        self.widget = css(W.VBox([self.html, self.confirm, stopped]), "rk-status-area")
         self.kind = ""
         self.message = ""
         self.details: list[str] = []
@@ -74,10 +97,12 @@ class StatusArea:
         border, background = _COLOURS.get(kind, _COLOURS["info"])
         items = "".join(f"<li>{esc(d)}</li>" for d in self.details)
         role = "alert" if kind == "error" else "status"
+        symbol = (f"<span class='rk-status-symbol' aria-hidden='true' style='font-weight:bold;margin-right:6px'>"
+                  f"{SYMBOLS[kind]}</span>") if kind in SYMBOLS else ""
         self.html.value = (
             f'<div role="{role}" class="rk-status-{esc(kind)}" style="border-left:5px solid {border};'
             f'background:{background};padding:8px 12px;margin:6px 0;font-size:1.05em">'
-            f"{esc(self.message)}{f'<ul style=margin:4px 0>{items}</ul>' if items else ''}</div>"
+            f"{symbol}{esc(self.message)}{f'<ul style=margin:4px 0>{items}</ul>' if items else ''}</div>"
         )
 
     def info(self, message: str) -> None:
@@ -240,3 +265,69 @@ class FormBase:
 
 def heading(text: str, level: int = 3, cls: str = "rk-heading") -> W.HTML:
     return css(W.HTML(f"<h{level} style='margin:6px 0'>{esc(text)}</h{level}>"), cls)
+
+
+#: What every form changes in ipywidgets' looks, for contrast (WCAG AA, 4.5:1): the
+#: titles of closed accordion steps are grey on grey (``--jp-ui-font-color2`` on
+#: ``--jp-layout-color2``, 4.45:1) and take the body text colour instead; white text on
+#: the green of "success" buttons (4.11:1) and the orange of "warning" ones (2.8:1) gets
+#: darker shades of both.
+FORM_STYLE = ("<style>.rk-form .jupyter-widget-Collapse-header { color: var(--jp-ui-font-color1); }"
+              ".rk-form .jupyter-button.mod-success { background-color: #2e7d32; }"
+              ".rk-form .jupyter-button.mod-success:hover:enabled { background-color: #1b5e20; }"
+              ".rk-form .jupyter-button.mod-warning { background-color: #b45309; }"
+              ".rk-form .jupyter-button.mod-warning:hover:enabled { background-color: #8a3f06; }</style>")
+
+
+class StepChooser:
+    """A keyboard's way to open any step of a form's accordion: "Go to step", a dropdown.
+
+    ipywidgets' accordion opens a step only when its title is clicked, and its titles
+    take no focus, so without a mouse an earlier step could never be opened again. The
+    dropdown is reached with Tab and changed with the arrow keys; it and the accordion
+    follow each other (titles and the open step). Display ``.widget``.
+    """
+
+    def __init__(self, steps: W.Accordion) -> None:
+        self.steps = steps
+        self._syncing = False
+        self.widget = css(W.Dropdown(description="Go to step", options=self._options(), value=steps.selected_index,
+                                     layout=W.Layout(width="26em")), "rk-step-chooser")
+        steps.observe(self._follow_steps, names=["selected_index", "titles"])
+        self.widget.observe(self._open_step, names="value")
+
+    def _options(self) -> list[tuple[str, int]]:
+        return [(title or f"Step {i + 1}", i) for i, title in enumerate(self.steps.titles)]
+
+    def _follow_steps(self, _change: Any = None) -> None:
+        self._syncing = True
+        try:
+            options = self._options()
+            if list(self.widget.options) != options:
+                self.widget.options = options
+            self.widget.value = self.steps.selected_index
+        finally:
+            self._syncing = False
+
+    def _open_step(self, change: dict) -> None:
+        if not self._syncing and change["new"] is not None:
+            self.steps.selected_index = change["new"]
+
+
+#: Hides text from the eye but not from screen readers (the usual "visually hidden" rules).
+_UNSEEN = "position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap"
+
+
+def labelled(shown: str, unseen: str = "") -> dict[str, Any]:
+    """Keyword arguments giving an input a visible label, ``shown``, that screen readers
+    announce followed by ``unseen`` (context the eye gets from the layout, such as which
+    practice a note belongs to). Both are plain text."""
+    if not unseen:
+        return {"description": shown, "style": {"description_width": "initial"}}
+    return {"description": f"{esc(shown)}<span style='{_UNSEEN}'> {esc(unseen)}</span>",
+            "description_allow_html": True, "style": {"description_width": "initial"}}
+
+
+def form_title(text: str) -> W.HTML:
+    """A form's title (a level-2 heading) with the forms' style sheet (:data:`FORM_STYLE`)."""
+    return css(W.HTML(f"{FORM_STYLE}<h2 style='margin:6px 0'>{esc(text)}</h2>"), "rk-heading", "rk-form-title")

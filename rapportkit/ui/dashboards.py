@@ -44,11 +44,12 @@ from matplotlib.figure import Figure
 
 from .. import frames, plots
 from ..analysis import alerts, calibration, goal_counts, team_summary
+from ..aggregates import MIN_REVIEWS, reads_aggregates_only, team_aggregates
 from ..errors import StoreError, ValidationError
-from ..model import check_id
+from ..model import PersonRole, check_id
 from ..plots._common import show_message
-from .common import StatusArea, css, esc
-from .explorers import CalibrationExplorer, GoalsExplorer, TrendExplorer, team_calibration, team_data
+from .common import PlotImage, StatusArea, css, esc
+from .explorers import CalibrationExplorer, GoalsExplorer, TeamData, TrendExplorer, team_calibration, team_data
 
 __all__ = [
     "query_string", "requested_specialist", "in_voila", "first_plot_html", "FigureView",
@@ -197,8 +198,8 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[object]], cls: str) ->
 
 
 def _h(title: str) -> str:
-    """A section heading (escaped), as HTML."""
-    return f"<h3 class='rk-heading' style='margin:10px 0 6px 0'>{esc(title)}</h3>"
+    """A section heading (escaped), as HTML: level 2, under the notebook's title."""
+    return f"<h2 class='rk-heading' style='margin:10px 0 6px 0;font-size:1.25em'>{esc(title)}</h2>"
 
 
 class _Text:
@@ -242,15 +243,17 @@ class FigureView:
         layout engine instead (for a figure drawn once).
     classes
         Extra CSS classes of the image, for styling and browser tests.
+    described
+        What the plot shows, in words: the image's text alternative for screen readers.
     """
 
     def __init__(self, figsize: tuple[float, float], *, dpi: int = 80, margins: dict | None = None,
-                 classes: Sequence[str] = ()) -> None:
+                 classes: Sequence[str] = (), described: str = "Plot") -> None:
         self.figure = Figure(figsize=figsize, dpi=dpi, layout=None if margins else "constrained")
         FigureCanvasAgg(self.figure)
         self.dpi, self.margins = dpi, margins
         width, height = (round(v * dpi) for v in figsize)
-        self.image = css(W.Image(format="png", width=str(width), height=str(height),
+        self.image = css(PlotImage(format="png", width=str(width), height=str(height), tooltip=described,
                                  layout=W.Layout(max_width="100%", height="auto")),
                          "rk-explorer-plot", "rk-dashboard-plot", *classes)
         self.last_draw_ms: float | None = None
@@ -321,14 +324,26 @@ class SpecialistDashboard:
 
     #: Pause between the panels of a viewer's change, for the kernel to send what is done.
     PANEL_GAP_S = 0.02
+    #: What the page is called in a sentence.
+    TITLE = "This page"
 
     def __init__(self, store, *, specialist: str | None = None, today: dt.date | str | None = None) -> None:
         _readonly(store)
         self.store = store
         self.today = pd.Timestamp(today or dt.date.today()).normalize()
-        self.data = team_data(store)
         self.status = StatusArea()
         css(self.status.widget, "rk-dashboard-status")
+        #: False for a programme lead on a team database: their role reads no per-person record
+        self.available = not reads_aggregates_only(store)
+        if not self.available:
+            self.data = TeamData(pd.DataFrame(), pd.DataFrame(), (), ())
+            self.picker = W.Dropdown(options=[], layout=W.Layout(display="none"))
+            self.status.show("info", f"{self.TITLE} is not available to your role: as a programme lead you "
+                             "read the team's aggregates, never one person's reviews. Open the team overview.")
+            self.widget = css(W.VBox([W.HTML(STYLE), self.status.widget]),
+                              "rk-dashboard", "rk-dashboard-not-available")
+            return
+        self.data = team_data(store)
         self.picker = css(W.Dropdown(options=self.data.specialists, description="Specialist",
                                      layout=W.Layout(width="24em")), "rk-dashboard-specialist")
         self.first_change_ms: float | None = None
@@ -365,6 +380,8 @@ class SpecialistDashboard:
 
     def select(self, specialist: str) -> bool:
         """Show ``specialist``; an unknown id leaves the choice as it is and says so."""
+        if not self.available:
+            return False  # the page already says why
         if specialist in self.ids:
             by_notebook, self._by_notebook = self._by_notebook, True
             try:
@@ -463,6 +480,8 @@ class SpecialistProgress(SpecialistDashboard):
     :class:`FigureView`) and ``alerts`` (the HTML list of alerts).
     """
 
+    TITLE = "Specialist progress"
+
     def _panels(self) -> None:
         first = self.picker.value
         self.trends = TrendExplorer(self.store, specialist=first)
@@ -472,7 +491,8 @@ class SpecialistProgress(SpecialistDashboard):
         for control in (self.goals.practices, self.goals.since, self.goals.until):
             control.layout.display = "none"
         self.profile = FigureView((11, 5.2), margins={"left": 0.3, "right": 0.76, "top": 0.92, "bottom": 0.1},
-                                  classes=["rk-profile-plot"])
+                                  classes=["rk-profile-plot"], described="Plot of the latest review's consensus "
+                                  "score in each practice against the review before")
         self.alerts = self.text("", "rk-dashboard-alerts")
         d = self.data
         self._alerts = alerts(d.ratings, d.goals, frames.traps_frame(self.store), today=self.today)
@@ -522,6 +542,7 @@ class CalibrationDashboard(SpecialistDashboard):
     table for the chosen specialist) and ``team`` (HTML table for everyone).
     """
 
+    TITLE = "Calibration per specialist"
     HEADER = ("Paired ratings", "Same score", "Within one level", "Self minus supervisor (95% range)",
               "Which way", "Agreement beyond chance", "Note")
 
@@ -597,20 +618,40 @@ class TeamOverview:
     def __init__(self, store, *, today: dt.date | str | None = None, min_reviews: int = 3) -> None:
         _readonly(store)
         self.store = store
-        self.today = pd.Timestamp(today or dt.date.today()).normalize()
-        self.data = team_data(store)
-        people = max(1, len(self.data.specialists))
-        self.heatmap = FigureView((11, 0.45 * people + 3.2), classes=["rk-heatmap-plot"])
-        summary = team_summary(self.data.ratings, min_reviews=min_reviews)
+        #: True for a programme lead on a team database: the page reads the database's
+        #: aggregate views (:mod:`rapportkit.aggregates`), which is all their role may read.
+        self.aggregates_only = reads_aggregates_only(store)
+        if self.aggregates_only:
+            self.today = pd.Timestamp(dt.date.today()).normalize()  # the views judge by the database's date
+            views = team_aggregates(store)
+            min_reviews = MIN_REVIEWS
+            summary, self._counts, self._team_calibration = views.summary, views.followups, views.calibration
+            roster = sorted((p.display_name, p.id) for p in store.people(PersonRole.SPECIALIST))
+            self.specialists = tuple((f"{n} ({i})", i) for n, i in roster)
+        else:
+            self.today = pd.Timestamp(today or dt.date.today()).normalize()
+            self.data = team_data(store)
+            summary = team_summary(self.data.ratings, min_reviews=min_reviews)
+            self._counts = goal_counts(self.data.goals, today=self.today)
+            self.specialists = self.data.specialists
+        people = max(1, len(self.specialists))
+        self.heatmap = FigureView((11, 0.45 * people + 3.2), classes=["rk-heatmap-plot"],
+                                  described="Heatmap of each specialist's latest average score in each practice")
         self.heatmap.draw(lambda fig: plots.team_heatmap(summary, min_reviews=min_reviews, ax=fig.add_subplot()))
         text = _Text()
+        signed = " Only signed reviews count; reviews in progress are left out until signed."
         intro = text(STYLE + _h("Where each specialist is now") + (
             "<p>Each cell is the average of a specialist's latest consensus scores in a practice "
-            f"(1–4). Grey cells marked n&lt;{min_reviews} have too few reviews to say.</p>"))
+            f"(1–4). Grey cells marked n&lt;{min_reviews} have too few reviews to say.{signed}</p>"))
         self.follow_ups = text(_h(f"Follow-ups (as of {self.today:%Y-%m-%d})") + self._follow_up_table(),
                                "rk-team-follow-ups")
-        self.calibration = text(_h("Calibration: self-ratings against the supervisor's")
-                                + self._calibration_table(), "rk-team-calibration")
+        if self.aggregates_only:
+            calibration = _h("Calibration: self-ratings against the supervisor's, the whole team per practice") + (
+                "<p>As a programme lead you see the team's pairs of ratings together, per practice; a "
+                f"practice with fewer than {MIN_REVIEWS} pairs shows no value.</p>") + self._practice_calibration()
+        else:
+            calibration = _h("Calibration: self-ratings against the supervisor's") + self._calibration_table()
+        self.calibration = text(calibration, "rk-team-calibration")
         self.widget = css(W.VBox([intro, self.heatmap.image, self.follow_ups, self.calibration]),
                           "rk-dashboard", "rk-dashboard-teamoverview")
 
@@ -624,11 +665,10 @@ class TeamOverview:
         return first_plot_html("Where each specialist is now", self.heatmap.image)
 
     def _people(self) -> pd.DataFrame:
-        return pd.DataFrame([(label, i) for label, i in self.data.specialists], columns=["label", "specialist_id"])
+        return pd.DataFrame([(label, i) for label, i in self.specialists], columns=["label", "specialist_id"])
 
     def _follow_up_table(self) -> str:
-        counts = goal_counts(self.data.goals, today=self.today)
-        table = self._people().merge(counts, on="specialist_id", how="left")
+        table = self._people().merge(self._counts, on="specialist_id", how="left")
         columns = ("open", "carried", "overdue", "met", "dropped")
         table[list(columns)] = table[list(columns)].fillna(0).astype(int)
         return _table(("Specialist", "Open", "Carried", "Overdue (open or carried)", "Met", "Dropped"),
@@ -647,3 +687,13 @@ class TeamOverview:
                          r["mean_gap_high"]), note or r["tendency"]))
         return _table(("Specialist", "Paired ratings", "Same score", "Self minus supervisor (95% range)",
                        "Which way"), rows, "rk-team-calibration-table")
+
+    def _practice_calibration(self) -> str:
+        rows = []
+        for r in self._team_calibration.itertuples():
+            if r.suppressed:
+                rows.append((r.practice_title, r.pairs, "—", "—", f"fewer than {MIN_REVIEWS} pairs"))
+            else:
+                rows.append((r.practice_title, r.pairs, _pct(r.exact), _pct(r.within_one), f"{r.mean_gap:+.2f}"))
+        return _table(("Practice", "Paired ratings", "Same score", "Within one level", "Self minus supervisor"),
+                      rows, "rk-team-calibration-table")

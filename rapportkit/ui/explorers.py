@@ -23,6 +23,7 @@ import datetime as dt
 import io
 import time
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import ipywidgets as W
@@ -37,7 +38,7 @@ from ..errors import ValidationError
 from ..plots._common import (
     OKABE_ITO, PLAIN, SCALE, floats, pick_practices, practice_catalog, show_message, specialist_label,
 )
-from .common import StatusArea, css
+from .common import PlotImage, StatusArea, css
 
 __all__ = ["TeamData", "team_data", "team_calibration", "TrendExplorer", "CalibrationExplorer",
            "GoalsExplorer"]
@@ -53,6 +54,8 @@ class TeamData:
     specialists: tuple[tuple[str, str], ...]
     #: ``(practice_title, practice_id)`` in rubric order.
     practices: tuple[tuple[str, str], ...]
+    #: Reviews in progress (not counted until signed) by specialist id.
+    in_progress: Mapping[str, int] = field(default_factory=dict)
     #: What is worked out from these frames once, on first use (see :func:`team_calibration`).
     derived: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -63,16 +66,19 @@ _CACHE: "weakref.WeakKeyDictionary[object, TeamData]" = weakref.WeakKeyDictionar
 def team_data(store, *, refresh: bool = False) -> TeamData:
     """The ratings and goals frames of ``store``, read once and kept while it lives.
 
-    Pass ``refresh=True`` after new reviews were saved.
+    The ratings are of the reviews that count (``frames.COUNTED_STATUSES``: signed);
+    ``in_progress`` says how many more each specialist has under way. Pass
+    ``refresh=True`` after new reviews were saved.
     """
     if refresh or store not in _CACHE:
         people = frames.people_frame(store)
         people = people[people["role"] == "specialist"].sort_values(["display_name", "id"], kind="stable")
         _CACHE[store] = TeamData(
-            ratings=frames.ratings_frame(store),
+            ratings=frames.ratings_frame(store, statuses=frames.COUNTED_STATUSES),
             goals=frames.goals_frame(store),
             specialists=tuple((f"{n} ({i})", i) for n, i in zip(people["display_name"], people["id"])),
             practices=tuple((p.title, p.id) for p in store.rubric.practices),
+            in_progress=frames.in_progress_counts(store),
         )
     return _CACHE[store]
 
@@ -101,11 +107,27 @@ def team_calibration(data: TeamData) -> pd.DataFrame:
     return data.derived["calibration"]
 
 
+def in_progress_note(data: TeamData, specialist: str) -> str:
+    """A sentence on ``specialist``'s reviews in progress, which no plot or table counts
+    until signed (``model.COUNTED``); empty when there are none."""
+    n = data.in_progress.get(specialist, 0)
+    if not n:
+        return ""
+    return (f"{n} review{'s' if n != 1 else ''} in progress {'are' if n != 1 else 'is'} not counted here "
+            "until signed.")
+
+
 class _Explorer:
     """Shared controls (specialist, dates), the status area and the no-flicker image."""
 
+    #: Whether the plot reads reviews' ratings (which count once signed), not goals.
+    reads_reviews = True
+
     figsize: tuple[float, float] = (11, 8.5)
     dpi = 80
+    #: What the plot shows, for screen readers (the image's text alternative, followed
+    #: by the status line of the latest redraw).
+    described = "Plot"
     margins = {"left": 0.07, "right": 0.98, "top": 0.9, "bottom": 0.1}
 
     def __init__(self, store, *, specialist: str | None = None) -> None:
@@ -121,7 +143,7 @@ class _Explorer:
         self._notice = ""
         self._holding = False
         width, height = (round(v * self.dpi) for v in self.figsize)
-        self.image = css(W.Image(format="png", width=str(width), height=str(height),
+        self.image = css(PlotImage(format="png", width=str(width), height=str(height), tooltip=self.described,
                                  layout=W.Layout(max_width="100%", height="auto")), "rk-explorer-plot")
         self.specialist = css(W.Dropdown(options=self.data.specialists, description="Specialist",
                                          layout=W.Layout(width="22em")), "rk-explorer-specialist")
@@ -179,7 +201,10 @@ class _Explorer:
         self.last_draw_ms = (time.perf_counter() - started) * 1000
         if self._notice:
             kind, message = "warning", f"{self._notice} {message}"
+        if self.reads_reviews and specialist is not None:
+            message = f"{message} {in_progress_note(self.data, specialist)}".strip()
         self.status.show(kind, message)
+        self.image.tooltip = f"{self.described}. {message}"
 
     def reload(self) -> None:
         """Read the store again (after new reviews were saved) and redraw."""
@@ -280,10 +305,14 @@ class TrendExplorer(_Explorer):
         How long the latest redraw took (draw and PNG), in milliseconds.
     """
 
+    described = "Plot of the consensus score of each chosen practice, review by review, one panel per practice"
+
     def _controls(self) -> list[W.Widget]:
         self.practices = self._practice_picker()
-        self.window = W.IntSlider(value=3, min=1, max=8, description="Rolling over",
-                                  layout=W.Layout(width="22em"))
+        # a number box, not a slider: ipywidgets' slider handle has no accessible name
+        self.window = css(W.BoundedIntText(value=3, min=1, max=8, description="Rolling over (reviews)",
+                                           style={"description_width": "initial"}, layout=W.Layout(width="16em")),
+                          "rk-explorer-window")
         return [self.specialist, self.practices, self.window, self.since, self.until]
 
     def _draw(self, specialist: str) -> str:
@@ -388,6 +417,8 @@ class CalibrationExplorer(_Explorer):
     """
 
     figsize = (12, 4.8)
+    described = ("Plot of the self-rating minus the supervisor's rating over time, and a table of how often "
+                 "each self-rating met each supervisor rating")
     margins = {"left": 0.06, "right": 0.98, "top": 0.9, "bottom": 0.12, "wspace": 0.22}
 
     def _controls(self) -> list[W.Widget]:
@@ -494,7 +525,10 @@ class GoalsExplorer(_Explorer):
         The date overdue is judged against (default: today).
     """
 
+    reads_reviews = False
+
     figsize = (11, 7)
+    described = "Plot of each goal as a bar from the review that set it to its follow-up, marked with what became of it"
     margins = {"left": 0.36, "right": 0.84, "top": 0.94, "bottom": 0.07}
 
     def __init__(self, store, *, specialist: str | None = None, today: dt.date | str | None = None) -> None:

@@ -11,7 +11,7 @@ import ipywidgets as W
 from ..errors import ValidationError
 from ..model import MAX_GOALS, Goal, GoalStatus, GoalUpdate
 from ..rubric import Rubric
-from .common import css, esc
+from .common import css, esc, labelled
 
 __all__ = ["TrapsPanel", "GoalsPanel"]
 
@@ -123,10 +123,12 @@ class GoalsPanel:
             title = self.rubric.practice(goal.practice_id).title if goal.practice_id in self.rubric.practice_ids \
                 else goal.practice_id
             late = " <b style='color:#b3261e'>(overdue)</b>" if goal.follow_up < today else ""
-            status = css(W.ToggleButtons(options=_VERDICTS, value=None, style={"button_width": "auto"}),
+            what = f"the earlier goal on {title}: {goal.text}"
+            status = css(W.ToggleButtons(options=_VERDICTS, value=None, style={"button_width": "auto"},
+                                         tooltips=[f"{label}: {what}" for label, _ in _VERDICTS]),
                          "rk-goal-status", f"rk-goal-status-{goal.id}")
-            note = css(W.Text(placeholder="Note on progress (optional)", layout=W.Layout(width="98%")),
-                       "rk-goal-update-note")
+            note = css(W.Text(placeholder="Note on progress (optional)", **labelled("Note", f"on progress with {what}"),
+                              layout=W.Layout(width="98%")), "rk-goal-update-note")
             _notify((status, note), self.on_change)
             self.verdicts[goal.id] = (status, note)
             rows.append(css(W.VBox([W.HTML(

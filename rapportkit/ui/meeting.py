@@ -15,8 +15,9 @@ import ipywidgets as W
 
 from ..errors import ValidationError
 from ..model import MEANING, PersonRole, Review, ReviewStatus, Session, check_id, new_review
-from .common import DraftKeeper, FormBase, css, esc, heading
+from .common import DraftKeeper, FormBase, StepChooser, css, esc, form_title, heading
 from .goals_panel import GoalsPanel, TrapsPanel
+from .meeting_details import MeetingDetails
 from .rating_panel import RatingPanel, widget_score
 from .record_html import agreement, reveal_html, summary_html
 from .meeting_steps import OPEN as _OPEN
@@ -81,6 +82,7 @@ class MeetingForm(MeetingSteps, FormBase):
         self.sign_supervisor = self.button("Sign as the supervisor", "rk-sign-supervisor",
                                            lambda: self._sign(PersonRole.SUPERVISOR), "success")
         self.signatures = css(W.HTML(), "rk-signatures")
+        self.meeting_details = MeetingDetails(on_change=self._changed)  # applied with traps and goals
         self.summary = css(W.HTML(), "rk-summary")
         self.reload_button = self.button("Reload the saved record", "rk-reload", self._reload, "warning")
         self.reload_button.layout.display = "none"  # shown when someone else saved since
@@ -97,14 +99,17 @@ class MeetingForm(MeetingSteps, FormBase):
             W.VBox([_p("Agree one score per practice. Where you already agree it is filled in; where you "
                        "differ, choose together and write a short rationale. Highlighted practices were two "
                        "or more levels apart."), self.consensus_panel.widget, W.HBox([self.agree_button])]),
-            W.VBox([heading("Traps", 4), self.traps.widget, self.goals.widget, W.HBox([self.details_button])]),
-            W.VBox([self.signatures, W.HBox([self.sign_specialist, self.sign_supervisor]), self.summary]),
+            W.VBox([heading("Traps", 3), self.traps.widget, self.goals.widget, W.HBox([self.details_button])]),
+            W.VBox([self.meeting_details.widget, self.signatures, W.HBox([self.sign_specialist, self.sign_supervisor]),
+                    self.summary]),
         ]
         self._waiting = [W.HTML(waiting) for _ in STEPS]
         self.steps = css(W.Accordion(children=self._sections, titles=self._titles()), "rk-steps")
         self.steps.selected_index = 0
         self.steps.observe(self._changed, "selected_index")
-        self.widget = css(W.VBox([heading("Supervision meeting", 2), self.context, self.steps, self.status.widget,
+        self.step_chooser = StepChooser(self.steps)  # the accordion's titles take no keyboard focus
+        self.widget = css(W.VBox([form_title("Supervision meeting"), self.context, self.step_chooser.widget, self.steps,
+                                  self.status.widget,
                                   W.HBox([self.reload_button])],
                                  layout=W.Layout(max_width="1400px")), "rk-form", "rk-meeting-form")
         if session is not None or specialist is not None:
@@ -156,6 +161,7 @@ class MeetingForm(MeetingSteps, FormBase):
             self.consensus_panel.set_rating(review.consensus)
             self.traps.set(review.traps)
             self.goals.set_record(review.goals, review.goal_updates)
+            self.meeting_details.set(review)
             problems = self._apply_draft(payload) if payload and review.status is not ReviewStatus.SIGNED else []
             if review.status in _OPEN:
                 self._prefill_consensus()
@@ -206,6 +212,8 @@ class MeetingForm(MeetingSteps, FormBase):
                 problems += self.traps.set(payload["traps"])
             if isinstance(payload.get("goals"), dict):
                 problems += self.goals.load_state(payload["goals"])
+            if isinstance(payload.get("meeting"), dict):
+                problems += self.meeting_details.load_state(payload["meeting"])
         return problems
 
     def _natural_step(self) -> int:
@@ -228,7 +236,7 @@ class MeetingForm(MeetingSteps, FormBase):
             "supervisor_id": self.review.supervisor_id if self.review else None,
             "self": self.self_panel.state(), "supervisor": self.supervisor_panel.state(),
             "consensus": self.consensus_panel.state(), "traps": self.traps.selected(),
-            "goals": self.goals.state(), "step": self.steps.selected_index,
+            "goals": self.goals.state(), "meeting": self.meeting_details.state(), "step": self.steps.selected_index,
         }
 
     def typed_texts(self) -> dict[str, str]:
@@ -330,6 +338,9 @@ class MeetingForm(MeetingSteps, FormBase):
         if me is not None and review is not None:
             self.sign_specialist.layout.display = None if me == review.specialist_id else "none"
             self.sign_supervisor.layout.display = None if me == review.supervisor_id else "none"
+        # the supervisor records the meeting's length and kind (on a team database, only they may)
+        self.meeting_details.set_disabled(ro or not open_ or (me is not None and review is not None
+                                                              and me != review.supervisor_id))
         self.picker.record.disabled = ro
         reached = [True, st is not None, st not in (None, ReviewStatus.DRAFT), open_ or signed, open_ or signed,
                    open_ or signed]

@@ -188,8 +188,9 @@ class MeetingSteps:
         return rating
 
     def _with_details(self, base: Review) -> Review:
-        return _keep(base, with_details(base, self.rubric, traps=self.traps.selected(),
-                                        goals=self.goals.goals(base.id), goal_updates=self.goals.updates()))
+        details = with_details(base, self.rubric, traps=self.traps.selected(), goals=self.goals.goals(base.id),
+                               goal_updates=self.goals.updates())
+        return _keep(base, self.meeting_details.apply(details))  # the meeting's length and kind
 
     def _save_details(self) -> None:
         base = self._base()

@@ -15,12 +15,14 @@ import ipywidgets as W
 
 from ..model import Rating, RaterRole
 from ..rubric import Rubric
-from .common import css, esc
+from .common import css, esc, labelled
 
-__all__ = ["RatingPanel", "NOT_OBSERVED", "parse_score", "widget_score"]
+__all__ = ["RatingPanel", "NOT_OBSERVED", "AGENDA_CUE", "parse_score", "widget_score"]
 
 #: The widget value for "not observed" (None in a Rating; None in the widget means "not chosen").
 NOT_OBSERVED = "n/o"
+#: Beside a practice on the discussion agenda, which its border's colour also marks.
+AGENDA_CUE = "◆ on the agenda: two or more levels apart"
 _UNSET = object()
 
 
@@ -41,20 +43,30 @@ def widget_score(score: int | None) -> str:
     return NOT_OBSERVED if score is None else str(score)
 
 
+#: Whose rating a panel holds, as a screen reader announces it with each control.
+_WHOSE = {"self": "self-rating", "supervisor": "supervisor's rating", "consensus": "consensus"}
+
+
 class _Row:
     def __init__(self, rubric: Rubric, practice_id: str, role: str, placeholder: str) -> None:
-        self.rubric, self.id, self.hint = rubric, practice_id, ""
+        self.rubric, self.id, self.hint, self.agenda = rubric, practice_id, "", False
         options = [(str(level.score), str(level.score)) for level in rubric.levels]
         options.append((rubric.not_observed_label, NOT_OBSERVED))
+        # each button's title names the practice and whose rating it is: a screen reader
+        # announces it after the button's own text, so "3" is never heard without context
+        where = f"{rubric.practice(practice_id).title} ({_WHOSE.get(role, role)})"
         self.score = css(
             W.ToggleButtons(options=options, value=None,
-                            tooltips=[f"{lv.score} · {lv.label}" for lv in rubric.levels] + [rubric.not_observed_label],
+                            tooltips=[f"{lv.score} · {lv.label}: {where}" for lv in rubric.levels]
+                            + [f"{rubric.not_observed_label}: {where}"],
                             style={"button_width": "auto"}),
             "rk-score", f"rk-score-{practice_id}",
         )
         self.header = css(W.HTML(), "rk-practice-header")
         self.anchor = css(W.HTML(), "rk-anchor")
-        self.note = css(W.Textarea(placeholder=placeholder, rows=2, layout=W.Layout(width="98%")),
+        shown = "Rationale" if role == "consensus" else "Evidence"
+        self.note = css(W.Textarea(placeholder=placeholder, rows=2, **labelled(shown, f"on {where}"),
+                                   layout=W.Layout(width="98%")),
                         "rk-note", f"rk-note-{practice_id}")
         self.widget = css(W.VBox(
             [self.header, self.score, self.anchor, self.note],
@@ -69,8 +81,9 @@ class _Row:
         p = self.rubric.practice(self.id)
         indicators = "".join(f"<li>{esc(i)}</li>" for i in p.indicators)
         hint = f"<div class='rk-hint'>{self.hint}</div>" if self.hint else ""
+        cue = f" <b class='rk-agenda-cue' style='color:#8a4500'>{AGENDA_CUE}</b>" if self.agenda else ""
         self.header.value = (
-            f"<b style='font-size:1.08em'>{esc(p.title)}</b>{hint}"
+            f"<b style='font-size:1.08em'>{esc(p.title)}</b>{cue}{hint}"
             f"<details class='rk-about'><summary style='cursor:pointer;color:#3b6ea5'>About this practice</summary>"
             f"<div class='rk-definition' style='max-width:60em'><p>{esc(p.definition)}</p>"
             f"<p style='margin-bottom:2px'><i>What you might see or hear:</i></p><ul>{indicators}</ul></div></details>"
@@ -186,7 +199,7 @@ class RatingPanel:
         """Show trusted, already-escaped ``html_text`` above a practice's scores; a
         highlighted practice is on the discussion agenda."""
         row = self.rows[practice_id]
-        row.hint = html_text
+        row.hint, row.agenda = html_text, highlight
         row.render_header()
         row.widget.layout.border = "3px solid #d9822b" if highlight else "1px solid #d0d7de"
         (row.widget.add_class if highlight else row.widget.remove_class)("rk-agenda-item")

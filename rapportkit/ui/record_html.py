@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ..model import Rating, Review, Signature, agreement_agenda
+from ..model import Rating, Review, Signature, agreement_agenda, meeting_words
 from ..rubric import Rubric
 from .common import esc
 
@@ -71,7 +71,7 @@ def reveal_html(review: Review, rubric: Rubric, names: Mapping[str, str]) -> str
         x = review.self_rating.scores.get(p.id) if review.self_rating else None
         y = review.supervisor_rating.scores.get(p.id) if review.supervisor_rating else None
         gap = "" if x is None or y is None else str(abs(x - y))
-        flag = " <b style='color:#b35c00'>◆ discuss</b>" if on_agenda else ""
+        flag = " <b class='rk-agenda-cue' style='color:#8a4500'>◆ discuss</b>" if on_agenda else ""
         rows.append(
             f"<tr class='rk-reveal-row{' rk-agenda-item' if on_agenda else ''}' data-practice='{esc(p.id)}'>"
             f"<td style='{style}'><b>{esc(p.title)}</b>{flag}</td>"
@@ -119,7 +119,8 @@ def summary_html(review: Review, rubric: Rubric, names: Mapping[str, str], sessi
     return (
         f"<div class='rk-summary-record'><h3 style='margin:4px 0'>Supervision record · {esc(review.status.value)}</h3>"
         f"<p>{name(review.specialist_id)} with {name(review.supervisor_id)} · {esc(session_text)} · "
-        f"reviewed {review.review_date:%d %b %Y} · review {esc(review.id)} revision {review.revision}</p>"
+        f"reviewed {review.review_date:%d %b %Y} ({esc(meeting_words(review))}) · review {esc(review.id)} "
+        f"revision {review.revision}</p>"
         f"<table style='{_TABLE}'><tr><th style='{_CELL}'>Practice</th><th style='{_CELL}'>Consensus</th></tr>"
         f"{''.join(rows)}</table>"
         f"<p><b>Traps observed:</b></p><ul>{traps or '<li>none</li>'}</ul>"

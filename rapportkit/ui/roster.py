@@ -15,7 +15,7 @@ import datetime as dt
 import ipywidgets as W
 
 from ..model import Person, PersonRole
-from .common import FormBase, css, esc, heading
+from .common import FormBase, css, esc, form_title, heading
 
 __all__ = ["RosterForm"]
 
@@ -68,7 +68,7 @@ class RosterForm(FormBase):
         self.assign_button = self.button("Assign", "rk-roster-assign", self._assign)
         self.who.observe(self._fill, names="value")
         self.widget = css(W.VBox([
-            heading("The team", 2), self.table, self.status.widget,
+            form_title("The team"), self.table, self.status.widget,
             heading("Add someone"), self.new_id, self.new_name, self.new_role, self.new_login, self.new_supervisor,
             self.add_button,
             heading("Change someone"), self.who, self.name, self.role, self.login, self.supervisor, self.active,

@@ -14,7 +14,7 @@ import ipywidgets as W
 
 from ..errors import ReviewStateError, ValidationError
 from ..model import Review, ReviewStatus, Session, new_review, with_rating
-from .common import DraftKeeper, FormBase, css, heading
+from .common import DraftKeeper, FormBase, StepChooser, css, form_title
 from .rating_panel import RatingPanel
 from .session_picker import SessionPicker
 
@@ -55,7 +55,9 @@ class SelfRatingForm(FormBase):
         self.steps = css(W.Accordion(children=[self.picker.widget, self._waiting],
                                      titles=("1 · Session", "2 · Rate the session")), "rk-steps")
         self.steps.selected_index = 0
-        self.widget = css(W.VBox([heading("Self-rating", 2), self.context, self.steps, self.status.widget],
+        self.step_chooser = StepChooser(self.steps)  # the accordion's titles take no keyboard focus
+        self.widget = css(W.VBox([form_title("Self-rating"), self.context, self.step_chooser.widget, self.steps,
+                                  self.status.widget],
                                  layout=W.Layout(max_width="1100px")), "rk-form", "rk-self-rating-form")
         if specialist is None and session is None:
             me = store.me()  # on a team database: the person whose database role is connected

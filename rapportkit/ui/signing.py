@@ -20,15 +20,15 @@ from __future__ import annotations
 import ipywidgets as W
 
 from ..errors import AccessError, ConflictError, RapportkitError, ReviewStateError, ValidationError
-from ..model import MEANING, PersonRole, Review, ReviewStatus, sign
-from .common import FormBase, css, esc, heading
+from ..model import AWAITING_SIGNATURES, MEANING, PersonRole, Review, ReviewStatus, sign
+from .common import FormBase, css, esc, form_title, heading
 from .record_html import reveal_html, summary_html
 from .session_picker import session_label
 
 __all__ = ["SignatureList", "WAITING"]
 
-#: The states in which a record waits for signatures.
-WAITING = (ReviewStatus.AGREED, ReviewStatus.AMENDED)
+#: The states in which a record waits for signatures (the model's rule).
+WAITING = AWAITING_SIGNATURES
 _SIGNERS = (PersonRole.SPECIALIST, PersonRole.SUPERVISOR)
 _LOCAL = ("On this computer a signature is the time it was given, <b>recorded on this computer, not "
           "verified</b>: whoever uses this computer could sign as anyone. A team database records who signed.")
@@ -72,7 +72,7 @@ class SignatureList(FormBase):
         self.sign_button = self.button("Sign", "rk-sign", self._sign, "success")
         self.refresh_button = self.button("Look again for records to sign", "rk-refresh", self._refresh_asked, "")
         self.signed = css(W.HTML(), "rk-signed")
-        self.widget = css(W.VBox([heading("Records waiting for my signature", 2), self.intro, self.who, self.count,
+        self.widget = css(W.VBox([form_title("Records waiting for my signature"), self.intro, self.who, self.count,
                                   self.choice, W.HBox([self.refresh_button]), self.meaning, self.record,
                                   W.HBox([self.sign_button]), self.signed, self.status.widget],
                                  layout=W.Layout(max_width="1100px")), "rk-form", "rk-signature-list")
@@ -146,16 +146,15 @@ class SignatureList(FormBase):
         person = self.signer()
         self.waiting, self.versions = {}, {}
         if person is not None and person.role in _SIGNERS:
-            mine = self.store.reviews(person.id) if person.role is PersonRole.SPECIALIST else self.store.reviews()
-            for listed in mine:
-                if self._waits_for(listed, person):
-                    review, version = self._read(listed.id)
-                    if self._waits_for(review, person):
-                        self.waiting[review.id], self.versions[review.id] = review, version
+            for review_id in self.store.awaiting_signature(person.id):
+                review, version = self._read(review_id)
+                if self._waits_for(review, person):  # it may have changed since the query
+                    self.waiting[review.id], self.versions[review.id] = review, version
         self._quiet = True
         try:
             self.choice.options = [(self._label(r), r.id) for r in self.waiting.values()]
             self.choice.value = keep if keep in self.waiting else None
+            self.choice.layout.display = "flex" if self.waiting else "none"  # no empty box: the count says why
         finally:
             self._quiet = False
         self._show(self.waiting.get(keep))
