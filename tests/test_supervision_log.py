@@ -208,7 +208,8 @@ def test_a_v1_team_database_migrates_and_its_signatures_verify(request, tmp_path
     v1 = "CREATE OR REPLACE" + functions[start + len("CREATE"):end]
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("DROP TRIGGER reviews_meeting_insert ON reviews; DROP TRIGGER reviews_meeting_change ON reviews;"
-                     " DROP FUNCTION rk_meeting_row(); ALTER TABLE reviews DROP COLUMN meeting_minutes,"
+                     " DROP FUNCTION rk_meeting_row(); DROP TRIGGER reviews_content_change ON reviews;"
+                     " DROP FUNCTION rk_review_content_row(); ALTER TABLE reviews DROP COLUMN meeting_minutes,"
                      " DROP COLUMN meeting_kind; UPDATE schema_version SET version = 1")
         conn.execute(v1)
     with Store(url, rubric=rubric) as store:  # the installer migrates
