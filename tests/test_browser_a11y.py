@@ -250,6 +250,18 @@ def test_the_roster_form_has_no_serious_violation(workbooks, page_of):  # noqa: 
 
 
 @pytest.mark.browser
+def test_the_supervision_log_and_the_amendment_form_have_no_serious_violation(workbooks, page_of):  # noqa: F811
+    page, rec = page_of()
+    open_workbook(page, workbooks, "07_supervision_log", ".rk-supervision-log")
+    expect_text(page.locator(".rk-supervision-log .rk-log"), "Total hours, signed meetings")
+    audit(page, "workbook 07_supervision_log", ".rk-form")
+    audit(page, "workbook 07_supervision_log: page", None)
+    open_workbook(page, workbooks, "02_supervision_meeting", ".rk-amendment-form")
+    audit(page, "workbook 02_supervision_meeting: the amendment form", ".rk-amendment-form")
+    assert errors(rec) == []
+
+
+@pytest.mark.browser
 def test_the_meeting_form_at_every_step_has_no_serious_violation(workbooks, writable_db, page_of):  # noqa: F811
     page, rec = page_of((1400, 1000))
     open_workbook(page, workbooks, "02_supervision_meeting", ".rk-meeting-form")
