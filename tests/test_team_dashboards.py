@@ -132,3 +132,23 @@ def test_only_the_lead_may_read_the_views(demo_team, rubric):
     with as_login(demo_team["url"], SUPERVISOR, rubric) as sup:
         with pytest.raises(RapportkitError):
             team_aggregates(sup)
+
+
+def test_the_leads_follow_up_counts_are_the_signed_reviews_goals_by_status(demo_team, rubric):
+    """Each goal set in a signed review, counted once by its latest verdict in a signed
+    review (else open): open and carried apart, as the team overview's columns say."""
+    from collections import Counter
+
+    with Store(demo_team["url"], rubric=rubric) as installer:
+        signed = [r for r in installer.reviews() if r.status.value in frames.COUNTED_STATUSES]
+    owner = {g.id: r.specialist_id for r in signed for g in r.goals}
+    verdict = {}
+    for r in sorted(signed, key=lambda r: (r.review_date, r.id)):
+        verdict.update({u.goal_id: u.status.value for u in r.goal_updates})
+    expected = Counter((owner[g], verdict.get(g, "open")) for g in owner)
+    with as_login(demo_team["url"], LEAD, rubric) as lead:
+        got = team_aggregates(lead).followups
+    assert len(got) > 0 and got["carried"].sum() > 0  # the demo carries goals: open and carried told apart
+    for row in got.itertuples():
+        for status in ("open", "carried", "met", "dropped"):
+            assert getattr(row, status) == expected[(row.specialist_id, status)], (row.specialist_id, status)

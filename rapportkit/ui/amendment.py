@@ -33,7 +33,7 @@ from ..model import (
 )
 from ..revisions import RevisionNote, revision_notes
 from ..rubric import Rubric
-from .common import DraftKeeper, FormBase, css, esc, form_title, heading
+from .common import DraftKeeper, FormBase, connected_id, css, esc, form_title, heading, show_own_sign_buttons
 from .goals_panel import TrapsPanel
 from .rating_panel import RatingPanel
 from .record_html import summary_html
@@ -95,9 +95,8 @@ class AmendmentForm(FormBase):
         self.drafts: DraftKeeper | None = None
         self._loading = False
         self._quiet = False
-        found = store.me() if store.team and not store.installer else None
         #: the connected person's id on a team database (each signs only as themselves), else None
-        self.me: str | None = found.id if found else None
+        self.me: str | None = connected_id(store)
         self.intro = _p(
             "A signed record is never changed in place. To correct one, choose it, write why it needs "
             "correcting and open an amendment: a new revision, dated, with your reason. Correct the consensus, "
@@ -370,6 +369,4 @@ class AmendmentForm(FormBase):
         self.save_button.disabled = ro or not amended
         self.sign_specialist.disabled = ro or not amended or bool(review and review.specialist_signed_at)
         self.sign_supervisor.disabled = ro or not amended or bool(review and review.supervisor_signed_at)
-        if self.me is not None and review is not None:  # each person signs only as themselves
-            self.sign_specialist.layout.display = None if self.me == review.specialist_id else "none"
-            self.sign_supervisor.layout.display = None if self.me == review.supervisor_id else "none"
+        show_own_sign_buttons(self.me, review, self.sign_specialist, self.sign_supervisor)

@@ -24,7 +24,7 @@ from ..screen import identifier_findings, text_findings
 from .not_running import STOPPED_STYLE
 
 __all__ = ["esc", "css", "StatusArea", "DraftKeeper", "FormBase", "PrivacyBlocked", "READ_ONLY", "heading",
-           "form_title", "labelled", "PlotImage", "StepChooser"]
+           "form_title", "labelled", "PlotImage", "StepChooser", "connected_id", "show_own_sign_buttons"]
 
 READ_ONLY = "This database is open read-only: you can look, but nothing can be saved here."
 
@@ -261,6 +261,21 @@ class FormBase:
         """After a successful save: the confirmation was for that save only."""
         self.status.reset_privacy()
         self.status.ok(message)
+
+
+def connected_id(store) -> str | None:
+    """The id of the person connected to a team database (each signs only as themselves);
+    None on one computer, for the installer, or for a login that is nobody on the roster."""
+    found = store.me() if store.team and not store.installer else None
+    return found.id if found else None
+
+
+def show_own_sign_buttons(me: str | None, review: Review | None, specialist: W.Button, supervisor: W.Button) -> None:
+    """On a team database show only the connected person's own Sign button (``me`` from
+    :func:`connected_id`); the database refuses the other's, should anyone press it."""
+    if me is not None and review is not None:
+        specialist.layout.display = None if me == review.specialist_id else "none"
+        supervisor.layout.display = None if me == review.supervisor_id else "none"
 
 
 def heading(text: str, level: int = 3, cls: str = "rk-heading") -> W.HTML:

@@ -15,7 +15,8 @@ import ipywidgets as W
 
 from ..errors import ValidationError
 from ..model import MEANING, PersonRole, Review, ReviewStatus, Session, check_id, new_review
-from .common import DraftKeeper, FormBase, StepChooser, css, esc, form_title, heading
+from .common import (DraftKeeper, FormBase, StepChooser, connected_id, css, esc, form_title, heading,
+                     show_own_sign_buttons)
 from .goals_panel import GoalsPanel, TrapsPanel
 from .meeting_details import MeetingDetails
 from .rating_panel import RatingPanel, widget_score
@@ -332,12 +333,8 @@ class MeetingForm(MeetingSteps, FormBase):
         self.agree_button.disabled = self.details_button.disabled = ro or not open_
         self.sign_specialist.disabled = ro or not open_ or bool(review and review.specialist_signed_at)
         self.sign_supervisor.disabled = ro or not open_ or bool(review and review.supervisor_signed_at)
-        # on a team database each person signs only as themselves: show only their own button
-        # (the database refuses the other's, should anyone press it anyway)
         me = self._me()
-        if me is not None and review is not None:
-            self.sign_specialist.layout.display = None if me == review.specialist_id else "none"
-            self.sign_supervisor.layout.display = None if me == review.supervisor_id else "none"
+        show_own_sign_buttons(me, review, self.sign_specialist, self.sign_supervisor)
         # the supervisor records the meeting's length and kind (on a team database, only they may)
         self.meeting_details.set_disabled(ro or not open_ or (me is not None and review is not None
                                                               and me != review.supervisor_id))
@@ -355,8 +352,7 @@ class MeetingForm(MeetingSteps, FormBase):
     def _me(self) -> str | None:
         """The connected person's id on a team database (asked once), else None."""
         if not hasattr(self, "_me_id"):
-            found = self.store.me() if self.store.team and not self.store.installer else None
-            self._me_id = found.id if found else None
+            self._me_id = connected_id(self.store)
         return self._me_id
 
 
